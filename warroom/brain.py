@@ -1,0 +1,375 @@
+"""The incident brain: every timing rule of PROCESS.md as one pure function.
+
+    decide(state, policy, now) -> Decision(actions, wake_at)
+
+Level-triggered, as GoAlert's engine: each call derives every obligation the incident has from its
+current facts (who is paged at which severity, which deadline falls when), then returns those due
+now and not yet done, and the time the next one falls due. Nothing is scheduled or cancelled: a
+severity change, an acknowledgement or a resolution changes the facts and the next call re-plans.
+No I/O, no clock, no Temporal: the workflow and `warroom policy simulate` call the same function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import AwareDatetime
+
+from warroom.durations import format_duration
+from warroom.policy import Policy
+from warroom.roster import Team
+from warroom.rules import Expectation, Target
+from warroom.runbook import Runbook
+from warroom.severity import Severity
+from warroom.state import ActionKind, Done, IncidentState, Model, Status
+
+
+class Action(Model):
+    key: str  # stable; also the idempotency key handed to providers
+    kind: ActionKind
+    rule: str  # the PROCESS.md rule it enforces, e.g. R-ESC-16
+    at: AwareDatetime  # when it falls due
+    targets: tuple[str, ...]  # roster handles, or `team:<name>` for a ticket queue
+    reason: str
+
+
+class Decision(Model):
+    actions: tuple[Action, ...]  # due now and not done yet, oldest first
+    upcoming: tuple[Action, ...]  # later obligations, soonest first
+    wake_at: AwareDatetime | None  # when the next one falls due; None: nothing left to time
+
+
+def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
+    due: list[Action] = []
+    later: list[Action] = []
+    for action in _obligations(_Context.of(state, policy, now)):
+        if action.key in state.done:
+            continue
+        if action.at <= now:
+            if action.targets:
+                due.append(action)
+        else:
+            later.append(action)
+    due.sort(key=_order)
+    later.sort(key=_order)
+    return Decision(actions=tuple(due), upcoming=tuple(later), wake_at=later[0].at if later else None)
+
+
+_KIND_ORDER = {"page": 0, "escalate": 1, "notify": 2, "remind": 3, "ticket": 4}
+
+
+def _order(action: Action) -> tuple[datetime, int, str]:
+    return action.at, _KIND_ORDER[action.kind], action.key
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """The incident reached a severity above any it was paged for, at a time it may page."""
+
+    severity: Severity
+    at: datetime
+
+
+@dataclass(frozen=True)
+class _Context:
+    state: IncidentState
+    policy: Policy
+    now: datetime
+    team: Team
+    runbook: Runbook
+    entries: tuple[_Entry, ...]
+
+    @classmethod
+    def of(cls, state: IncidentState, policy: Policy, now: datetime) -> _Context:
+        return cls(
+            state=state,
+            policy=policy,
+            now=now,
+            team=policy.team(state.service),
+            runbook=policy.runbook(state.service),
+            entries=tuple(_entries(state, policy)),
+        )
+
+    @property
+    def response_start(self) -> datetime | None:
+        """When the response began: the first page (detection, or business hours for SEV3)."""
+        return self.entries[0].at if self.entries else None
+
+    @property
+    def rota_time(self) -> datetime:
+        """The incident's on-call are those on duty when its response began."""
+        return self.response_start or self.state.detected_at
+
+    def chain(self) -> list[tuple[str, str]]:
+        return self.team.chain(self.rota_time)
+
+    def resolve(self, targets: tuple[Target, ...]) -> tuple[str, ...]:
+        """Target names to roster handles, in order, each once; empty when nobody holds them."""
+        found: list[str] = []
+        for target in targets:
+            for handle in self._one(target):
+                if handle not in found:
+                    found.append(handle)
+        return tuple(found)
+
+    def _one(self, target: Target) -> list[str]:
+        state, roster = self.state, self.policy.roster
+        chain = self.chain()
+        oncall = [chain[0][1]] if chain else []
+        responder = [state.acknowledged_by] if state.acknowledged_by else oncall
+        return {
+            Target.oncall: oncall,
+            Target.secondary: [h for h in [self.team.rotation.secondary(self.rota_time)] if h],
+            Target.manager: [self.team.manager] if self.team.manager else [],
+            Target.smes: [s.handle for s in self.runbook.smes],
+            Target.ic: [state.ic] if state.ic else responder,
+            Target.comms: [state.comms] if state.comms else [],
+            Target.comms_pool: list(roster.comms_pool),
+            Target.responder: responder,
+            Target.leadership: list(roster.leadership),
+            Target.executives: list(roster.executives),
+            Target.legal: list(roster.legal),
+        }[target]
+
+    def action(
+        self, key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str
+    ) -> Action:
+        return Action(key=key, kind=kind, rule=rule, at=at, targets=targets, reason=reason)
+
+
+def _entries(state: IncidentState, policy: Policy) -> Iterator[_Entry]:
+    """R-SEV-6: a page goes out when the incident first stands at a severity above every one it
+    was already paged for, at an instant that severity may page (SEV3: business hours). So an
+    upgrade pages, a downgrade never does, and a SEV3 raised at night pages when the day starts."""
+    rules = policy.rules
+    paged: Severity | None = None
+    changes = state.severities
+    for index, change in enumerate(changes):
+        severity_rules = rules.of(change.severity)
+        if severity_rules.response != "page":
+            continue
+        if paged is not None and not change.severity.above(paged):
+            continue
+        at = change.at
+        if severity_rules.business_hours_only:
+            at = rules.business_hours.next_open(at)
+        ends = changes[index + 1].at if index + 1 < len(changes) else None
+        if ends is not None and at >= ends:
+            continue  # changed again before it could page
+        paged = change.severity
+        yield _Entry(severity=change.severity, at=at)
+
+
+def _obligations(ctx: _Context) -> Iterator[Action]:
+    yield from _severity_response(ctx)
+    if not ctx.state.resolved:
+        yield from _acknowledge(ctx)
+        yield from _first_fifteen(ctx)
+        yield from _update_promises(ctx)
+        yield from _sme_reports(ctx)
+        yield from _duration_escalations(ctx)
+    yield from _flag_escalations(ctx)
+    yield from _manual_escalations(ctx)
+    yield from _review(ctx)
+
+
+def _severity_response(ctx: _Context) -> Iterator[Action]:
+    """R-SEV table and R-SEV-6: page (and notify) whoever each new severity adds; SEV4: a ticket."""
+    state, rules = ctx.state, ctx.policy.rules
+    if rules.of(state.severities[0].severity).response == "ticket":
+        yield ctx.action(
+            "ticket:open", "ticket", "R-SEV", state.detected_at, (f"team:{ctx.runbook.team}",),
+            f"{state.severities[0].severity}: a ticket in the normal workflow, nobody paged",
+        )
+    if state.resolved:
+        return
+    paged, told = state.reached(("page", "escalate")), state.reached(("notify",))
+    for entry in ctx.entries:
+        severity_rules = rules.of(entry.severity)
+        targets = tuple(h for h in ctx.resolve(severity_rules.page) if h not in paged)
+        paged |= set(targets)
+        names = ", ".join(t.value for t in severity_rules.page)
+        yield ctx.action(
+            f"page:{entry.severity}", "page", "R-SEV-6", entry.at, targets,
+            f"{entry.severity}: paging {names}",
+        )
+        if severity_rules.notify:
+            targets = tuple(h for h in ctx.resolve(severity_rules.notify) if h not in told)
+            told |= set(targets)
+            yield ctx.action(
+                f"notify:{entry.severity}", "notify", "R-SEV", entry.at, targets,
+                f"{entry.severity}: notifying {', '.join(t.value for t in severity_rules.notify)}",
+            )
+
+
+def _acknowledge(ctx: _Context) -> Iterator[Action]:
+    """R-F15-7: no acknowledgement in time: page again, then each next step of the chain.
+    Steps with nobody on them are skipped, not waited on (Team.chain leaves them out)."""
+    start = ctx.response_start
+    if start is None or ctx.state.acknowledged_at is not None:
+        return
+    ack = ctx.policy.rules.first_15_minutes.acknowledge
+    chain = ctx.chain()
+    if not chain:
+        return
+    yield ctx.action(
+        "ack:repage", "page", "R-F15-7", start + ack.repage_after, (chain[0][1],),
+        f"not acknowledged after {format_duration(ack.repage_after)}: paging the on-call again",
+    )
+    for step, (layer, handle) in enumerate(chain[1:]):
+        waited = ack.within + step * ack.escalate_every
+        yield ctx.action(
+            f"ack:escalate:{layer}", "escalate", "R-F15-7", start + waited, (handle,),
+            f"not acknowledged after {format_duration(waited)}: paging the {layer}",
+        )
+
+
+def _first_fifteen(ctx: _Context) -> Iterator[Action]:
+    """R-F15-8..10: each expectation unmet by its deadline reminds, then escalates."""
+    start = ctx.response_start
+    if start is None:
+        return
+    state, f15 = ctx.state, ctx.policy.rules.first_15_minutes
+    checks: list[tuple[str, str, Expectation, bool, str]] = [
+        ("severity-ic", "R-F15-8", f15.severity_and_ic,
+         state.severity_confirmed and state.ic is not None, "severity declared and an IC assigned"),
+        ("smes-comms", "R-F15-9", f15.smes_and_comms,
+         bool(state.smes) and state.comms is not None, "SMEs paged and a comms lead drafting the first notice"),
+        ("plan", "R-F15-10", f15.investigation_plan,
+         bool(state.smes) and all(s.track for s in state.smes), "an investigation plan: tracks, each with an SME"),
+    ]
+    for name, rule, expectation, met, what in checks:
+        if met:
+            continue
+        deadline = start + expectation.within
+        yield ctx.action(
+            f"f15:{name}:remind", "remind", rule, deadline, ctx.resolve(expectation.remind),
+            f"expected within {format_duration(expectation.within)}: {what}",
+        )
+        if expectation.escalate_after is not None:
+            late = expectation.within + expectation.escalate_after
+            yield ctx.action(
+                f"f15:{name}:escalate", "escalate", rule, start + late, ctx.resolve(expectation.escalate_to),
+                f"still missing after {format_duration(late)}: {what}",
+            )
+
+
+def _update_promises(ctx: _Context) -> Iterator[Action]:
+    """R-COMM-15: the promised next update; late, the comms lead is reminded, then the IC."""
+    start, state = ctx.response_start, ctx.state
+    if start is None:
+        return
+    every = ctx.policy.rules.of(state.severity).internal_update_every
+    if state.updates:
+        due = state.updates[-1].next_update_at
+    elif every is not None:
+        due = start + every
+    else:
+        return
+    n = len(state.updates)
+    promised = f"update #{n + 1} was due at {due:%H:%M} UTC"
+    ic_after = ctx.policy.rules.updates.remind_ic_after
+    if state.comms:
+        yield ctx.action(f"update-due:{n}:comms", "remind", "R-COMM-15", due, (state.comms,), promised)
+        yield ctx.action(
+            f"update-due:{n}:ic", "remind", "R-COMM-15", due + ic_after, ctx.resolve((Target.ic,)),
+            promised + f"; the comms lead was reminded {format_duration(ic_after)} ago",
+        )
+    else:
+        yield ctx.action(f"update-due:{n}:ic", "remind", "R-COMM-15", due, ctx.resolve((Target.ic,)), promised)
+
+
+def _sme_reports(ctx: _Context) -> Iterator[Action]:
+    """R-ROLE-3 and R-F15-10: each SME reports to the IC on the severity's cadence."""
+    state = ctx.state
+    every = ctx.policy.rules.of(state.severity).sme_report_every
+    if every is None:
+        return
+    for sme in state.smes:
+        reports = state.reports.get(sme.handle)
+        last = max(sme.since, reports.last_at) if reports else sme.since
+        count = reports.count if reports else 0
+        yield ctx.action(
+            f"sme-report:{sme.handle}:{count}", "remind", "R-ROLE-3", last + every, (sme.handle,),
+            f"your report to the IC on {sme.track or 'your track'} is due every {format_duration(every)}",
+        )
+
+
+def _duration_escalations(ctx: _Context) -> Iterator[Action]:
+    """R-ESC-16 (SEV1 not mitigated) and R-ESC-18 (open too long)."""
+    state, esc = ctx.state, ctx.policy.rules.escalation
+    first_sev1 = next((c.at for c in state.severities if c.severity is Severity.SEV1), None)
+    if first_sev1 is not None and state.severity is Severity.SEV1 and state.status.rank < Status.mitigating.rank:
+        trigger = esc.sev1_not_mitigated
+        yield ctx.action(
+            "escalate:sev1-not-mitigated", "escalate", "R-ESC-16", first_sev1 + trigger.after,
+            ctx.resolve(trigger.notify), f"SEV1 not mitigated after {format_duration(trigger.after)}",
+        )
+    trigger = esc.open_longer_than
+    yield ctx.action(
+        "escalate:open-longer-than", "notify", "R-ESC-18", state.detected_at + trigger.after,
+        ctx.resolve(trigger.notify), f"open longer than {format_duration(trigger.after)}: leadership briefing",
+    )
+
+
+def _flag_escalations(ctx: _Context) -> Iterator[Action]:
+    """R-ESC-17 (confirmed data loss: executives) and R-ESC-19 (regulatory: legal), at once."""
+    esc = ctx.policy.rules.escalation
+    for flag, key, rule, notify, what in (
+        ("data-loss", "escalate:data-loss", "R-ESC-17", esc.data_loss.notify, "confirmed data loss"),
+        ("regulatory", "escalate:regulatory", "R-ESC-19", esc.regulatory.notify, "regulatory implications"),
+    ):
+        raised = ctx.state.flags.get(flag)
+        if raised is not None:
+            note = f": {raised.note}" if raised.note else ""
+            yield ctx.action(key, "notify", rule, raised.at, ctx.resolve(notify), f"{what}{note}")
+
+
+def _manual_escalations(ctx: _Context) -> Iterator[Action]:
+    """R-ESC-20: escalating early is always allowed."""
+    for number, escalation in enumerate(ctx.state.escalations, start=1):
+        yield ctx.action(
+            f"escalate:manual:{number}", "escalate", "R-ESC-20", escalation.at,
+            ctx.resolve((Target(escalation.to),)),
+            f"{escalation.actor} escalated to {escalation.to}: {escalation.reason}",
+        )
+
+
+def _review(ctx: _Context) -> Iterator[Action]:
+    """R-PIR-21: review due `within` after resolution; reminders before, escalation when missed,
+    repeated every `escalate_every` (only the latest missed one fires after a long outage)."""
+    state, review = ctx.state, ctx.policy.rules.review
+    if state.resolved_at is None or state.review is not None or state.closed_at is not None:
+        return
+    if state.highest_severity not in review.required_for:
+        return
+    due = state.resolved_at + review.within
+    owner = ctx.resolve((review.owner,))
+    for before in sorted(review.remind_before, reverse=True):
+        yield ctx.action(
+            f"review:remind:{format_duration(before)}", "remind", "R-PIR-21", due - before, owner,
+            f"the post-incident review is due in {format_duration(before)} ({due:%Y-%m-%d %H:%M} UTC)",
+        )
+    missed = 1 if ctx.now < due else 1 + int((ctx.now - due) // review.escalate_every)
+    for number in (missed, missed + 1):
+        at = due + (number - 1) * review.escalate_every
+        late = at - state.resolved_at
+        yield ctx.action(
+            f"review:escalate:{number}", "escalate", "R-PIR-21", at, ctx.resolve(review.escalate_to),
+            f"no post-incident review {format_duration(late)} after resolution",
+        )
+
+
+def next_deadline_text(action: Action, now: datetime) -> str:
+    """`in 4m: remind f15:plan:remind (bob)` for the CLI and the UI's current details."""
+    wait = max(action.at - now, timedelta(0))
+    return f"in {format_duration(wait)}: {action.kind} {action.key} ({', '.join(action.targets) or 'nobody'})"
+
+
+def carried_out(state: IncidentState, action: Action, at: datetime) -> IncidentState:
+    """Record a delivered action: its key is done (never emitted again) and the timeline says so."""
+    done = Done(at=at, kind=action.kind, targets=action.targets)
+    text = f"{action.kind} {', '.join(action.targets)}: {action.reason} ({action.rule})"
+    return state.record(at, "warroom", action.kind, text, done={**state.done, action.key: done})

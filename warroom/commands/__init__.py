@@ -1,0 +1,33 @@
+"""The one command layer (DESIGN.md): every verb, its rules and its effect, for every front-end."""
+
+from typing import Annotated, Union
+
+from pydantic import Field
+
+from warroom.commands.base import SYSTEM_PREFIX, Command, Refused, execute, validate
+from warroom.commands.verbs import (
+    Ack,
+    AddNote,
+    AssignRole,
+    Declare,
+    Escalate,
+    PostUpdate,
+    ReloadPolicy,
+    Resolve,
+    SetFlag,
+    SetSeverity,
+    SetStatus,
+    SubmitReview,
+)
+
+IncidentCommand = Annotated[
+    Union[Ack, SetSeverity, AssignRole, SetStatus, PostUpdate, AddNote, SetFlag, Escalate, Resolve, SubmitReview, ReloadPolicy],
+    Field(discriminator="verb"),
+]
+"""Every command an open incident accepts (the workflow's `command` update)."""
+
+__all__ = [
+    "SYSTEM_PREFIX", "Ack", "AddNote", "AssignRole", "Command", "Declare", "Escalate", "IncidentCommand",
+    "PostUpdate", "Refused", "ReloadPolicy", "Resolve", "SetFlag", "SetSeverity", "SetStatus", "SubmitReview",
+    "execute", "validate",
+]

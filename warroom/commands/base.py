@@ -1,0 +1,69 @@
+"""What every command shares: an actor, a check that refuses with a reason, and an apply that
+returns the next state. Pure: the workflow's update validator calls `check`, its handler `apply`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from warroom.policy import Policy
+from warroom.state import IncidentState, Model, Status
+
+SYSTEM_PREFIX = "system:"
+
+
+class Refused(Exception):
+    """A command that would break a rule; the message says which and why."""
+
+
+class Command(Model):
+    verb: str
+    actor: str
+    acknowledges: ClassVar[bool] = True  # R-F15-7: a human's first response acknowledges
+    allowed_when_resolved: ClassVar[bool] = False
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        """Raise Refused when the command may not run against this state."""
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        raise NotImplementedError
+
+    @property
+    def human(self) -> bool:
+        return not self.actor.startswith(SYSTEM_PREFIX)
+
+
+def check_actor(actor: str, policy: Policy) -> None:
+    if actor.startswith(SYSTEM_PREFIX) and len(actor) > len(SYSTEM_PREFIX):
+        return
+    if policy.roster.person(actor) is None:
+        raise Refused(
+            f"unknown person {actor!r}: act as a handle from oncall.yaml (--as HANDLE or WARROOM_USER)"
+        )
+
+
+def check_person(handle: str, policy: Policy, field: str) -> None:
+    if policy.roster.person(handle) is None:
+        raise Refused(f"{field}: {handle!r} is not a person in oncall.yaml")
+
+
+def validate(command: Command, state: IncidentState, policy: Policy, now: datetime) -> None:
+    """Every rule a command must pass before it may touch the incident (the update validator)."""
+    check_actor(command.actor, policy)
+    if state.closed_at is not None:
+        raise Refused(f"{state.id} is closed; declare a new incident")
+    if state.resolved and not command.allowed_when_resolved:
+        raise Refused(f"{state.id} is resolved; `{command.verb}` applies to open incidents only")
+    command.check(state, policy, now)
+
+
+def execute(command: Command, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+    """Validate then apply: the one path every front-end's command takes."""
+    validate(command, state, policy, now)
+    if command.human and command.acknowledges and state.acknowledged_at is None:
+        state = state.record(
+            now, command.actor, "acknowledged", f"acknowledged by {command.actor} (first response)",
+            acknowledged_at=now, acknowledged_by=command.actor,
+            status=Status.investigating if state.status is Status.detected else state.status,
+        )
+    return command.apply(state, policy, now)

@@ -1,0 +1,426 @@
+"""The verbs, once (DESIGN.md: one command layer, three front-ends). Shape errors are pydantic's,
+raised when a front-end builds the command; rule errors are `Refused`, raised by `check`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import AfterValidator, AwareDatetime, Field, model_validator
+
+from warroom.commands.base import Command, Refused, check_person
+from warroom.durations import Duration, format_duration
+from warroom.policy import Policy
+from warroom.rules import Target
+from warroom.severity import Severity, SeverityField
+from warroom.state import (
+    FlagRaised,
+    IncidentState,
+    InternalUpdate,
+    ManualEscalation,
+    ReviewRecord,
+    SeverityChange,
+    SmeReports,
+    SmeTrack,
+    Status,
+)
+
+
+def _nonblank(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_nonblank), Field(max_length=4000)]
+Title = Annotated[str, AfterValidator(_nonblank), Field(max_length=200)]
+Handle = Annotated[str, AfterValidator(lambda v: _nonblank(v).lower())]
+
+_SKEW = timedelta(minutes=5)  # a client clock this far ahead still counts as "now"
+
+
+class Declare(Command):
+    """Start an incident. R-SEV-5: give several severities when unsure; the highest is taken."""
+
+    verb: Literal["declare"] = "declare"
+    title: Title
+    service: str
+    severity: SeverityField
+    unclear: tuple[SeverityField, ...] = ()  # the other severities considered
+    detected_at: AwareDatetime | None = None
+    game_day: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _take_the_higher(cls, data: object) -> object:
+        if not isinstance(data, dict) or not data.get("unclear") or "severity" not in data:
+            return data
+        try:
+            given = [Severity.parse(s) for s in (data["severity"], *data["unclear"])]
+        except (ValueError, TypeError):
+            return data  # the field validators name the bad value
+        highest = Severity.highest(given)
+        others = tuple(dict.fromkeys(s for s in given if s is not highest))
+        return {**data, "severity": highest, "unclear": others}
+
+    def check_new(self, policy: Policy, now: datetime) -> None:
+        if self.service not in policy.runbooks:
+            known = ", ".join(sorted(policy.runbooks))
+            raise Refused(f"service: {self.service!r} has no runbook (known: {known})")
+        if self.detected_at is not None and self.detected_at > now + _SKEW:
+            raise Refused(f"detected_at: {self.detected_at.isoformat()} is in the future")
+
+    def start(self, incident_id: str, now: datetime) -> IncidentState:
+        detected = min(self.detected_at or now, now)
+        text = f"declared {self.severity} on {self.service}: {self.title}"
+        if self.unclear:
+            others = ", ".join(s.value for s in self.unclear)
+            text += f" (unclear between {self.severity} and {others}: took the higher, R-SEV-5)"
+        state = IncidentState(
+            id=incident_id,
+            title=self.title,
+            service=self.service,
+            detected_at=detected,
+            declared_by=self.actor,
+            game_day=self.game_day,
+            severities=(SeverityChange(at=detected, severity=self.severity, actor=self.actor),),
+            severity_confirmed=self.human,
+        )
+        return state.record(detected, self.actor, "declared", text)
+
+
+class Ack(Command):
+    verb: Literal["ack"] = "ack"
+    acknowledges: ClassVar[bool] = False
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        if state.acknowledged_at is not None:
+            raise Refused(f"{state.id} was already acknowledged by {state.acknowledged_by} at {state.acknowledged_at:%H:%M:%S} UTC")
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        return state.record(
+            now, self.actor, "acknowledged", f"acknowledged by {self.actor}",
+            acknowledged_at=now, acknowledged_by=self.actor,
+            status=Status.investigating if state.status is Status.detected else state.status,
+        )
+
+
+class SetSeverity(Command):
+    """R-SEV-6: the brain re-plans from the new severity; an upgrade pages whoever it adds."""
+
+    verb: Literal["severity"] = "severity"
+    severity: SeverityField
+    reason: str = ""
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        if self.severity is state.severity and (state.severity_confirmed or not self.human):
+            raise Refused(f"{state.id} is already {self.severity}")
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        confirmed = state.severity_confirmed or self.human
+        if self.severity is state.severity:
+            return state.record(now, self.actor, "severity", f"{self.severity} confirmed", severity_confirmed=confirmed)
+        word = "upgraded" if self.severity.above(state.severity) else "downgraded"
+        reason = f": {self.reason}" if self.reason else ""
+        change = SeverityChange(at=now, severity=self.severity, actor=self.actor)
+        return state.record(
+            now, self.actor, "severity", f"{word} {state.severity} → {self.severity}{reason}",
+            severities=state.severities + (change,), severity_confirmed=confirmed,
+        )
+
+
+class AssignRole(Command):
+    """R-ROLE-1..4: one IC at a time, handed over explicitly; a comms lead; SMEs with tracks."""
+
+    verb: Literal["role"] = "role"
+    role: Literal["ic", "comms", "sme"]
+    handle: Handle
+    track: str | None = None
+    release: bool = False  # sme only: the IC releases an SME
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _shape(self) -> AssignRole:
+        if self.release and self.role != "sme":
+            raise ValueError("release: only an SME is released; hand the IC or comms role to someone else instead")
+        if self.track is not None and self.role != "sme":
+            raise ValueError("track: only SMEs work a track")
+        return self
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        check_person(self.handle, policy, "handle")
+        if self.role == "ic":
+            if state.ic == self.handle:
+                raise Refused(f"{self.handle} is already the IC of {state.id}")
+            allowed = _with_reason(policy, state)
+            if state.ic is not None and self.actor != state.ic and not (self.actor in allowed and self.reason):
+                raise Refused(
+                    f"only the IC ({state.ic}) hands over command (R-ROLE-4)"
+                    + (f"; {', '.join(sorted(allowed))} may with --reason" if allowed else "")
+                )
+        elif self.role == "comms" and state.comms == self.handle:
+            raise Refused(f"{self.handle} is already the comms lead of {state.id}")
+        elif self.role == "sme":
+            current = next((s for s in state.smes if s.handle == self.handle), None)
+            if self.release and current is None:
+                raise Refused(f"{self.handle} is not an SME on {state.id}")
+            if not self.release and current is not None and current.track == self.track:
+                raise Refused(f"{self.handle} already works {self.track or 'no track'} on {state.id}")
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        if self.role == "ic":
+            text = f"{self.handle} is IC" + (f" (took over from {state.ic})" if state.ic else "")
+            return state.record(now, self.actor, "role", text + _because(self.reason), ic=self.handle)
+        if self.role == "comms":
+            return state.record(now, self.actor, "role", f"{self.handle} is comms lead", comms=self.handle)
+        others = tuple(s for s in state.smes if s.handle != self.handle)
+        if self.release:
+            return state.record(now, self.actor, "role", f"{self.handle} released as SME", smes=others)
+        previous = next((s for s in state.smes if s.handle == self.handle), None)
+        track = SmeTrack(handle=self.handle, track=self.track, since=previous.since if previous else now)
+        reports = state.reports
+        if previous is None:  # joining starts the report clock afresh (R-ROLE-3)
+            count = reports[self.handle].count + 1 if self.handle in reports else 0
+            reports = {**reports, self.handle: SmeReports(count=count, last_at=now)}
+        text = f"{self.handle} is SME" + (f" on track {self.track!r}" if self.track else "")
+        return state.record(now, self.actor, "role", text, smes=others + (track,), reports=reports)
+
+
+class SetStatus(Command):
+    """R-COMM-12 statuses move forward; going back needs a reason. Resolution is `resolve`."""
+
+    verb: Literal["status"] = "status"
+    status: Status
+    reason: str = ""
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        _check_status(state, self.status, self.reason)
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        return _set_status(state, self.status, self.reason, self.actor, now)
+
+
+def _check_status(state: IncidentState, status: Status, reason: str) -> None:
+    if status is Status.resolved:
+        raise Refused("status: use `resolve` to resolve an incident (only the IC may, R-ROLE-4)")
+    if status is Status.detected:
+        raise Refused("status: `detected` is where incidents start; choose investigating, identified or mitigating")
+    if status is state.status:
+        raise Refused(f"{state.id} is already {status.value}")
+    if status.rank < state.status.rank and not reason.strip():
+        raise Refused(f"status: {state.status.value} → {status.value} goes backwards; give a reason")
+
+
+def _set_status(state: IncidentState, status: Status, reason: str, actor: str, now: datetime) -> IncidentState:
+    mitigated = state.mitigated_at or (now if status is Status.mitigating else None)
+    text = f"status {state.status.value} → {status.value}" + _because(reason)
+    return state.record(now, actor, "status", text, status=status, mitigated_at=mitigated)
+
+
+class PostUpdate(Command):
+    """R-COMM-12: an internal status update, whose `next update at` the brain tracks (R-COMM-15)."""
+
+    verb: Literal["update"] = "update"
+    impact: Text
+    theory: Text
+    next_steps: Text
+    status: Status | None = None
+    next_update_in: Duration | None = None
+    next_update_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _one_next(self) -> PostUpdate:
+        if self.next_update_in is not None and self.next_update_at is not None:
+            raise ValueError("next_update: give a time or a duration, not both")
+        return self
+
+    def next_at(self, state: IncidentState, policy: Policy, now: datetime) -> datetime:
+        every = policy.rules.of(state.severity).internal_update_every
+        if self.next_update_at is not None:
+            return self.next_update_at
+        if self.next_update_in is not None:
+            return now + self.next_update_in
+        if every is None:
+            raise Refused(f"next_update: {state.severity} has no update cadence; say when the next update comes")
+        return now + every
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        if self.status is not None and self.status is not state.status:
+            _check_status(state, self.status, "")
+        at = self.next_at(state, policy, now)
+        if at <= now:
+            raise Refused("next_update: the next update must be in the future")
+        every = policy.rules.of(state.severity).internal_update_every
+        if every is not None and at > now + every:
+            raise Refused(
+                f"next_update: {state.severity} updates are due every {format_duration(every)}; "
+                f"promise one by {(now + every):%H:%M} UTC at the latest (R-COMM-15)"
+            )
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        if self.status is not None and self.status is not state.status:
+            state = _set_status(state, self.status, "", self.actor, now)
+        update = InternalUpdate(
+            at=now, actor=self.actor, severity=state.severity, status=state.status, impact=self.impact,
+            theory=self.theory, next_steps=self.next_steps, next_update_at=self.next_at(state, policy, now),
+        )
+        state = _reported(state, self.actor, now)
+        return state.record(
+            now, self.actor, "update",
+            f"update #{len(state.updates) + 1}: {self.impact} — next update by {update.next_update_at:%H:%M} UTC",
+            updates=state.updates + (update,),
+        )
+
+
+class AddNote(Command):
+    """Anything worth the timeline; a note by an SME is that SME's report (R-ROLE-3)."""
+
+    verb: Literal["note"] = "note"
+    allowed_when_resolved: ClassVar[bool] = True
+    text: Text
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        return _reported(state, self.actor, now).record(now, self.actor, "note", self.text)
+
+
+def _reported(state: IncidentState, actor: str, now: datetime) -> IncidentState:
+    if not any(s.handle == actor for s in state.smes):
+        return state
+    previous = state.reports.get(actor)
+    count = previous.count + 1 if previous else 1
+    return state.model_copy(update={"reports": {**state.reports, actor: SmeReports(count=count, last_at=now)}})
+
+
+class SetFlag(Command):
+    """R-ESC-17/19. Confirmed data loss makes the incident SEV1 (R-SEV table)."""
+
+    verb: Literal["flag"] = "flag"
+    allowed_when_resolved: ClassVar[bool] = True  # implications are often found after the fix
+    flag: Literal["data-loss", "regulatory"]
+    note: str = ""
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        if self.flag in state.flags:
+            raised = state.flags[self.flag]
+            raise Refused(f"{state.id} is already flagged {self.flag} (by {raised.actor} at {raised.at:%H:%M} UTC)")
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        raised = FlagRaised(at=now, actor=self.actor, note=self.note.strip())
+        state = state.record(
+            now, self.actor, "flag", f"flagged {self.flag}" + _because(self.note),
+            flags={**state.flags, self.flag: raised},
+        )
+        if self.flag == "data-loss" and state.severity is not Severity.SEV1 and not state.resolved:
+            change = SeverityChange(at=now, severity=Severity.SEV1, actor=self.actor)
+            state = state.record(
+                now, self.actor, "severity", f"upgraded {state.severity} → SEV1: confirmed data loss is SEV1",
+                severities=state.severities + (change,),
+            )
+        return state
+
+
+class Escalate(Command):
+    """R-ESC-20: anyone may escalate early, at any time; it is never blocked."""
+
+    verb: Literal["escalate"] = "escalate"
+    allowed_when_resolved: ClassVar[bool] = True
+    to: Target
+    reason: Text
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        allowed = policy.rules.escalation.manual_targets
+        if self.to not in allowed:
+            raise Refused(f"to: escalate to one of {', '.join(t.value for t in allowed)}")
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        escalation = ManualEscalation(at=now, actor=self.actor, to=self.to.value, reason=self.reason)
+        return state.record(
+            now, self.actor, "escalation", f"escalated to {self.to.value}: {self.reason}",
+            escalations=state.escalations + (escalation,),
+        )
+
+
+class Resolve(Command):
+    """R-ROLE-4: only the IC resolves, or someone the policy names, with a reason."""
+
+    verb: Literal["resolve"] = "resolve"
+    reason: str = ""
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        if self.actor == state.ic:
+            return
+        allowed = _with_reason(policy, state)
+        if self.actor in allowed and self.reason.strip():
+            return
+        who = f"the IC ({state.ic})" if state.ic else "the IC, and nobody is IC yet (warroom role ic HANDLE)"
+        extra = f"; {', '.join(sorted(allowed))} may with --reason" if allowed else ""
+        raise Refused(f"only {who} may resolve {state.id} (R-ROLE-4){extra}")
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        review = policy.rules.review
+        needed = state.highest_severity in review.required_for
+        text = "resolved" + _because(self.reason)
+        text += (
+            f"; post-incident review due within {format_duration(review.within)} (R-PIR-21)"
+            if needed
+            else f"; no review required for {state.highest_severity}: closed"
+        )
+        return state.record(
+            now, self.actor, "resolved", text, status=Status.resolved, resolved_at=now, resolved_by=self.actor,
+            mitigated_at=state.mitigated_at or now, closed_at=None if needed else now,
+        )
+
+
+class SubmitReview(Command):
+    """R-PIR-21: the review document closes the incident."""
+
+    verb: Literal["review"] = "review"
+    acknowledges: ClassVar[bool] = False
+    allowed_when_resolved: ClassVar[bool] = True
+    document: Annotated[str, AfterValidator(_nonblank), Field(max_length=200_000)]
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        if not state.resolved:
+            raise Refused(f"{state.id} is not resolved yet; the review follows the resolution")
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        assert state.resolved_at is not None
+        took = format_duration(now - state.resolved_at)
+        return state.record(
+            now, self.actor, "review", f"post-incident review submitted {took} after resolution; closed",
+            review=ReviewRecord(at=now, actor=self.actor, document=self.document), closed_at=now,
+        )
+
+
+class ReloadPolicy(Command):
+    """Swap the incident's policy snapshot for the files as they are now (DESIGN.md)."""
+
+    verb: Literal["policy-reload"] = "policy-reload"
+    acknowledges: ClassVar[bool] = False
+    allowed_when_resolved: ClassVar[bool] = True
+    policy: Policy
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        if state.service not in self.policy.runbooks:
+            raise Refused(f"policy: the new policy has no runbook for {state.service!r}")
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        return state.record(now, self.actor, "policy", "policy reloaded from the runbooks")
+
+
+def _with_reason(policy: Policy, state: IncidentState) -> set[str]:
+    """People the policy lets act in the IC's place when they give a reason."""
+    roster = policy.roster
+    groups = {"leadership": roster.leadership, "executives": roster.executives, "legal": roster.legal}
+    allowed: set[str] = set()
+    for target in policy.rules.resolution.also_allowed_with_reason:
+        allowed |= set(groups.get(target.value, ()))
+        if target is Target.manager:
+            manager = policy.team(state.service).manager
+            allowed |= {manager} if manager else set()
+    return allowed
+
+
+def _because(reason: str) -> str:
+    return f": {reason.strip()}" if reason.strip() else ""

@@ -1,0 +1,44 @@
+"""Runtime settings, from the environment (DESIGN.md: configuration from environment and YAML).
+
+WARROOM_TEMPORAL_ADDRESS  host:port of the Temporal frontend      (localhost:7233)
+WARROOM_NAMESPACE         Temporal namespace                       (default)
+WARROOM_DATA_DIR          outbox, dev-server database, logs        (.warroom)
+WARROOM_RUNBOOKS          policy.yaml, oncall.yaml, services/      (runbooks)
+WARROOM_TASK_QUEUE        the worker's task queue                  (warroom)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+TASK_QUEUE = "warroom"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    temporal_address: str = "localhost:7233"
+    namespace: str = "default"
+    data_dir: Path = Path(".warroom")
+    runbooks: Path = Path("runbooks")
+    task_queue: str = TASK_QUEUE
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = {
+            "temporal_address": os.environ.get("WARROOM_TEMPORAL_ADDRESS"),
+            "namespace": os.environ.get("WARROOM_NAMESPACE"),
+            "data_dir": os.environ.get("WARROOM_DATA_DIR"),
+            "runbooks": os.environ.get("WARROOM_RUNBOOKS"),
+            "task_queue": os.environ.get("WARROOM_TASK_QUEUE"),
+        }
+        values = {k: v for k, v in env.items() if v}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(values)
+
+    @property
+    def outbox_path(self) -> Path:
+        return self.data_dir / "outbox.sqlite"

@@ -1,0 +1,109 @@
+"""`oncall.yaml`: people, teams with weekly rotations and escalation chains, and the groups that
+PROCESS.md names (leadership, executives, legal, the comms-lead pool)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+
+from warroom.durations import Duration
+from warroom.rules import Frozen
+
+HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+Layer = Literal["primary", "secondary", "manager"]
+
+
+class Person(Frozen):
+    handle: str
+    name: str
+    timezone: str = "UTC"
+    contacts: dict[str, str] = {}  # channel -> address: email, phone, slack, pagerduty, opsgenie…
+    slack_user_id: str | None = None
+
+    @field_validator("handle")
+    @classmethod
+    def _handle_shape(cls, value: str) -> str:
+        if not HANDLE.match(value):
+            raise ValueError(f"{value!r} is not a handle: lower-case letters, digits, . _ -")
+        return value
+
+
+class Rotation(Frozen):
+    """Members take turns as primary; the next one in the list is secondary."""
+
+    handoff: AwareDatetime  # any past hand-over instant; the rotation repeats from it
+    every: Duration = timedelta(days=7)
+    members: tuple[str, ...] = Field(min_length=1)
+
+    def shift(self, at: datetime) -> int:
+        return int((at - self.handoff) // self.every)
+
+    def primary(self, at: datetime) -> str:
+        return self.members[self.shift(at) % len(self.members)]
+
+    def secondary(self, at: datetime) -> str | None:
+        if len(self.members) < 2:
+            return None
+        return self.members[(self.shift(at) + 1) % len(self.members)]
+
+
+class Team(Frozen):
+    manager: str | None = None
+    rotation: Rotation
+    escalation: tuple[Layer, ...] = ("primary", "secondary", "manager")
+
+    def layer(self, layer: Layer, at: datetime) -> str | None:
+        """Who holds a layer at `at`; None when nobody does (that step is skipped)."""
+        if layer == "primary":
+            return self.rotation.primary(at)
+        if layer == "secondary":
+            return self.rotation.secondary(at)
+        return self.manager
+
+    def chain(self, at: datetime) -> list[tuple[Layer, str]]:
+        """The escalation chain at `at`, steps with nobody (or someone already on it) left out."""
+        steps: list[tuple[Layer, str]] = []
+        for layer in self.escalation:
+            who = self.layer(layer, at)
+            if who is not None and who not in (h for _, h in steps):
+                steps.append((layer, who))
+        return steps
+
+
+class Roster(Frozen):
+    people: tuple[Person, ...]
+    teams: dict[str, Team]
+    leadership: tuple[str, ...] = ()
+    executives: tuple[str, ...] = ()
+    legal: tuple[str, ...] = ()
+    comms_pool: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _handles_exist(self) -> Roster:
+        known = {p.handle for p in self.people}
+        if len(known) != len(self.people):
+            raise ValueError("a handle appears twice under people")
+        problems = []
+        for group in ("leadership", "executives", "legal", "comms_pool"):
+            problems += [f"{group}: unknown handle {h!r}" for h in getattr(self, group) if h not in known]
+        for name, team in self.teams.items():
+            if team.manager is not None and team.manager not in known:
+                problems.append(f"teams.{name}.manager: unknown handle {team.manager!r}")
+            problems += [
+                f"teams.{name}.rotation.members: unknown handle {h!r}"
+                for h in team.rotation.members
+                if h not in known
+            ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def person(self, handle: str) -> Person | None:
+        return next((p for p in self.people if p.handle == handle), None)
+
+    def by_slack_id(self, slack_user_id: str) -> Person | None:
+        return next((p for p in self.people if p.slack_user_id == slack_user_id), None)

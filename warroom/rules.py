@@ -1,0 +1,231 @@
+"""`policy.yaml`: what each severity demands and when each PROCESS.md deadline falls.
+
+Every field carries the rule id it implements. The brain (warroom.brain) reads these numbers and
+nothing else, so a team changes its process here, not in code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from warroom.durations import Duration
+from warroom.severity import Severity
+
+
+class Frozen(BaseModel):
+    """Base for policy models: immutable, and a typo in a key is an error, not a silent default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Target(StrEnum):
+    """Who an action reaches, resolved against oncall.yaml and the incident's roles."""
+
+    oncall = "oncall"  # first layer of the service team's escalation chain with someone on it
+    secondary = "secondary"
+    manager = "manager"
+    smes = "smes"  # the service runbook's subject matter experts
+    ic = "ic"  # the incident commander; the responder while nobody holds the role
+    comms = "comms"  # the communications lead, if one is assigned
+    comms_pool = "comms_pool"
+    responder = "responder"  # whoever acknowledged; the on-call primary before that
+    leadership = "leadership"
+    executives = "executives"
+    legal = "legal"
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class BusinessHours(Frozen):
+    """When SEV3 pages may go out (R-SEV table: on-call during business hours only)."""
+
+    timezone: str
+    days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+    start: time
+    end: time
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        if not self.days:
+            raise ValueError("days must name at least one weekday")
+        return self
+
+    def next_open(self, at: datetime) -> datetime:
+        """`at` itself when business hours are open then, else the next opening instant."""
+        zone = ZoneInfo(self.timezone)
+        local = at.astimezone(zone)
+        for offset in range(8):
+            day = (local + timedelta(days=offset)).date()
+            if _WEEKDAYS[day.weekday()] not in self.days:
+                continue
+            opens = datetime.combine(day, self.start, zone)
+            closes = datetime.combine(day, self.end, zone)
+            if offset == 0 and opens <= local < closes:
+                return at
+            if local < opens:
+                return opens.astimezone(at.tzinfo)
+        raise AssertionError("unreachable: some weekday is always open")
+
+
+class SeverityRules(Frozen):
+    """What one severity demands (PROCESS.md R-SEV table, R-COMM, R-ROLE-3)."""
+
+    meaning: str
+    response: Literal["page", "ticket"]  # SEV4: a ticket in the normal workflow, no page
+    page: tuple[Target, ...] = ()  # paged the moment the incident reaches this severity
+    notify: tuple[Target, ...] = ()  # told at once, not paged (SEV1: executives)
+    business_hours_only: bool = False  # SEV3: pages wait for business hours
+    stakeholder_notice_within: Duration | None = None  # SEV1 0m, SEV2 30m, SEV3 2h
+    internal_update_every: Duration | None = None  # R-COMM-12/15 cadence
+    customer_update_every: Duration | None = None  # R-COMM-13
+    executive_update_every: Duration | None = None  # R-COMM-14
+    sme_report_every: Duration | None = None  # R-ROLE-3 (SEV1: 15m)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SeverityRules:
+        if self.response == "ticket" and self.page:
+            raise ValueError("a severity answered by a ticket pages nobody; empty `page`")
+        if self.response == "page" and not self.page:
+            raise ValueError("response `page` needs at least one target in `page`")
+        for name in ("internal_update_every", "sme_report_every", "customer_update_every"):
+            value = getattr(self, name)
+            if value is not None and value <= timedelta(0):
+                raise ValueError(f"{name} must be longer than 0s")
+        return self
+
+
+class Acknowledge(Frozen):
+    """R-F15-7: acknowledge within `within`; else page again, then walk the escalation chain."""
+
+    within: Duration
+    repage_after: Duration
+    escalate_every: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Acknowledge:
+        if not timedelta(0) < self.repage_after <= self.within:
+            raise ValueError("repage_after must be after 0s and no later than `within`")
+        if self.escalate_every <= timedelta(0):
+            raise ValueError("escalate_every must be longer than 0s")
+        return self
+
+
+class Expectation(Frozen):
+    """R-F15-8..10: met by `within` after the response starts, else remind, then escalate."""
+
+    within: Duration
+    remind: tuple[Target, ...]
+    escalate_after: Duration | None = None
+    escalate_to: tuple[Target, ...] = ()
+
+    @model_validator(mode="after")
+    def _escalation_complete(self) -> Expectation:
+        if (self.escalate_after is None) != (not self.escalate_to):
+            raise ValueError("give both escalate_after and escalate_to, or neither")
+        return self
+
+
+class FirstFifteen(Frozen):
+    acknowledge: Acknowledge  # R-F15-7
+    severity_and_ic: Expectation  # R-F15-8
+    smes_and_comms: Expectation  # R-F15-9
+    investigation_plan: Expectation  # R-F15-10
+
+
+class Updates(Frozen):
+    """R-COMM-15: a promised update that does not come reminds the comms lead, then the IC."""
+
+    remind_ic_after: Duration
+
+
+class Trigger(Frozen):
+    after: Duration
+    notify: tuple[Target, ...] = Field(min_length=1)
+
+
+class Immediate(Frozen):
+    notify: tuple[Target, ...] = Field(min_length=1)
+
+
+class Escalation(Frozen):
+    sev1_not_mitigated: Trigger  # R-ESC-16
+    data_loss: Immediate  # R-ESC-17
+    open_longer_than: Trigger  # R-ESC-18
+    regulatory: Immediate  # R-ESC-19
+    manual_targets: tuple[Target, ...] = Field(min_length=1)  # R-ESC-20: whom `escalate` may reach
+
+
+class Resolution(Frozen):
+    """R-ROLE-4: the IC resolves; these others may too, with a reason."""
+
+    also_allowed_with_reason: tuple[Target, ...] = (Target.leadership,)
+
+
+class Review(Frozen):
+    """R-PIR-21: the post-incident review window."""
+
+    required_for: tuple[Severity, ...]  # judged by the highest severity the incident reached
+    within: Duration
+    owner: Target = Target.ic
+    remind_before: tuple[Duration, ...] = ()
+    escalate_to: tuple[Target, ...] = Field(min_length=1)
+    escalate_every: Duration
+
+    @model_validator(mode="after")
+    def _reminders_inside_window(self) -> Review:
+        for offset in self.remind_before:
+            if not timedelta(0) < offset < self.within:
+                raise ValueError(f"remind_before {offset} must lie inside the {self.within} window")
+        if self.escalate_every <= timedelta(0):
+            raise ValueError("escalate_every must be longer than 0s")
+        return self
+
+
+class ActionItems(Frozen):
+    """R-PIR-23 defaults for action items."""
+
+    due_in: Duration
+    remind_before: tuple[Duration, ...] = ()
+    escalate_every: Duration
+
+
+class Rules(Frozen):
+    """The whole of policy.yaml."""
+
+    business_hours: BusinessHours
+    severities: dict[Severity, SeverityRules]
+    first_15_minutes: FirstFifteen
+    updates: Updates
+    escalation: Escalation
+    resolution: Resolution = Resolution()
+    review: Review
+    action_items: ActionItems
+
+    @field_validator("severities")
+    @classmethod
+    def _all_four(cls, value: dict[Severity, SeverityRules]) -> dict[Severity, SeverityRules]:
+        missing = [s.value for s in Severity if s not in value]
+        if missing:
+            raise ValueError(f"every severity needs its rules; missing {', '.join(missing)}")
+        return value
+
+    def of(self, severity: Severity) -> SeverityRules:
+        return self.severities[severity]

@@ -1,0 +1,199 @@
+"""The incident as the workflow holds it: facts with their times, and a timeline of who did what.
+
+Immutable: every command returns a new state (warroom.commands), which keeps the brain a pure
+function of (state, policy, now) and makes every change explicit.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from warroom.severity import Severity
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Status(StrEnum):
+    """Response status, in the order it moves forward (R-COMM-12)."""
+
+    detected = "detected"
+    investigating = "investigating"
+    identified = "identified"
+    mitigating = "mitigating"  # a mitigation is applied; R-ESC-16 counts the incident as mitigated
+    resolved = "resolved"
+
+    @property
+    def rank(self) -> int:
+        return list(Status).index(self)
+
+
+class Stage(StrEnum):
+    """The whole lifecycle: the response statuses, then the review window, then closed."""
+
+    detected = "detected"
+    investigating = "investigating"
+    identified = "identified"
+    mitigating = "mitigating"
+    resolved = "resolved"
+    in_review = "in_review"
+    closed = "closed"
+
+
+Flag = Literal["data-loss", "regulatory"]
+ActionKind = Literal["page", "escalate", "notify", "remind", "ticket"]
+
+
+class TimelineEvent(Model):
+    at: AwareDatetime
+    actor: str
+    kind: str
+    text: str
+
+
+class SeverityChange(Model):
+    at: AwareDatetime
+    severity: Severity
+    actor: str
+
+
+class SmeTrack(Model):
+    handle: str
+    track: str | None = None
+    since: AwareDatetime
+
+
+class SmeReports(Model):
+    """How often an SME has reported, for the R-ROLE-3 cadence."""
+
+    count: int = 0
+    last_at: AwareDatetime
+
+
+class InternalUpdate(Model):
+    """R-COMM-12: the fields of an internal status update."""
+
+    at: AwareDatetime
+    actor: str
+    severity: Severity
+    status: Status
+    impact: str
+    theory: str
+    next_steps: str
+    next_update_at: AwareDatetime
+
+
+class FlagRaised(Model):
+    at: AwareDatetime
+    actor: str
+    note: str = ""
+
+
+class ManualEscalation(Model):
+    at: AwareDatetime
+    actor: str
+    to: str  # a policy Target name
+    reason: str
+
+
+class Done(Model):
+    """An action carried out: its key is never emitted again."""
+
+    at: AwareDatetime
+    kind: ActionKind
+    targets: tuple[str, ...]
+
+
+class ReviewRecord(Model):
+    at: AwareDatetime
+    actor: str
+    document: str
+
+
+class IncidentState(Model):
+    id: str
+    title: str
+    service: str
+    detected_at: AwareDatetime
+    declared_by: str
+    game_day: bool = False
+    severities: tuple[SeverityChange, ...]
+    severity_confirmed: bool  # a human set it (R-F15-8); alert-derived severities are provisional
+    status: Status = Status.detected
+    acknowledged_at: AwareDatetime | None = None
+    acknowledged_by: str | None = None
+    ic: str | None = None
+    comms: str | None = None
+    smes: tuple[SmeTrack, ...] = ()
+    reports: dict[str, SmeReports] = {}
+    updates: tuple[InternalUpdate, ...] = ()
+    flags: dict[str, FlagRaised] = {}
+    escalations: tuple[ManualEscalation, ...] = ()
+    mitigated_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    resolved_by: str | None = None
+    review: ReviewRecord | None = None
+    closed_at: AwareDatetime | None = None
+    done: dict[str, Done] = {}
+    timeline: tuple[TimelineEvent, ...] = ()
+
+    @property
+    def severity(self) -> Severity:
+        return self.severities[-1].severity
+
+    @property
+    def highest_severity(self) -> Severity:
+        return Severity.highest([c.severity for c in self.severities])
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolved_at is not None
+
+    @property
+    def stage(self) -> Stage:
+        if self.closed_at is not None:
+            return Stage.closed
+        if self.resolved:
+            return Stage.in_review
+        return Stage(self.status.value)
+
+    @property
+    def summary(self) -> str:
+        """The Temporal UI's static summary: `SEV1 · payments · Checkout failing`."""
+        return f"{self.severity} · {self.service} · {self.title}"
+
+    def reached(self, kinds: tuple[ActionKind, ...]) -> set[str]:
+        """Everyone already reached by actions of these kinds."""
+        return {t for d in self.done.values() if d.kind in kinds for t in d.targets}
+
+    def record(self, at: datetime, actor: str, kind: str, text: str, **changes: Any) -> IncidentState:
+        """A new state with `changes` applied and one timeline event appended."""
+        event = TimelineEvent(at=at, actor=actor, kind=kind, text=text)
+        return self.model_copy(update={**changes, "timeline": self.timeline + (event,)})
+
+
+# Incident ids: INC- plus 5 Crockford base32 characters (no I, L, O, U).
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ID = re.compile(r"^(?:INC-?)?([0-9A-HJKMNP-TV-Z]{5})$")
+_CROCKFORD_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def new_incident_id() -> str:
+    return "INC-" + "".join(secrets.choice(CROCKFORD) for _ in range(5))
+
+
+def normalize_incident_id(text: str) -> str:
+    """`inc-7k2qd`, `7K2QD`, `INC7K2QD` -> `INC-7K2QD`; ValueError for anything else."""
+    compact = text.strip().upper()
+    code = compact.removeprefix("INC-").removeprefix("INC")
+    normalised = "INC-" + code.translate(_CROCKFORD_ALIASES)
+    if not _ID.match(normalised):
+        raise ValueError(f"{text!r} is not an incident id like INC-7K2QD")
+    return normalised
