@@ -362,10 +362,13 @@ def _review(ctx: _Context) -> Iterator[Action]:
         )
 
 
-def next_deadline_text(action: Action, now: datetime) -> str:
-    """`in 4m: remind f15:plan:remind (bob)` for the CLI and the UI's current details."""
-    wait = max(action.at - now, timedelta(0))
-    return f"in {format_duration(wait)}: {action.kind} {action.key} ({', '.join(action.targets) or 'nobody'})"
+def next_deadline_text(action: Action, now: datetime | None = None) -> str:
+    """`in 4m: remind f15:plan:remind (bob)`, or with no `now` `02:14:00 UTC: …` for static text."""
+    if now is None:
+        when = f"{action.at:%H:%M:%S} UTC"
+    else:
+        when = "in " + format_duration(timedelta(seconds=max(round((action.at - now).total_seconds()), 0)))
+    return f"{when}: {action.kind} {action.key} ({', '.join(action.targets) or 'nobody'})"
 
 
 def carried_out(state: IncidentState, action: Action, at: datetime) -> IncidentState:

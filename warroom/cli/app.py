@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from warroom.cli import policy
+from warroom.cli import incident, policy, runtime
 
 app = typer.Typer(
     name="warroom",
@@ -17,6 +17,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(policy.app, name="policy")
+incident.register(app)
+runtime.register(app)
 
 
 def main() -> None:

@@ -83,3 +83,17 @@ def simulate_command(
     for f in fired:
         offset = format_duration(timedelta(seconds=f.at_seconds))
         print(f"{f.at_seconds:>8}s {offset:>8}  {f.kind:<8} {f.key:<32} {', '.join(f.targets):<22} {f.rule}")
+
+
+@app.command()
+def reload(
+    incident: Annotated[str, typer.Argument(help="incident id", show_default=False)],
+    as_: Annotated[Optional[str], typer.Option("--as", help="who acts")] = None,
+    directory: DirOption = None,
+) -> None:
+    """Swap a running incident's policy snapshot for the files as they are now."""
+    from warroom.cli.incident import actor, build, send
+    from warroom.commands import ReloadPolicy
+
+    policy = load(directory)
+    send(incident, build(ReloadPolicy, actor=actor(as_), policy=policy), as_json=False)

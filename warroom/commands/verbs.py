@@ -353,9 +353,10 @@ class Resolve(Command):
         allowed = _with_reason(policy, state)
         if self.actor in allowed and self.reason.strip():
             return
-        who = f"the IC ({state.ic})" if state.ic else "the IC, and nobody is IC yet (warroom role ic HANDLE)"
-        extra = f"; {', '.join(sorted(allowed))} may with --reason" if allowed else ""
-        raise Refused(f"only {who} may resolve {state.id} (R-ROLE-4){extra}")
+        who = f"the IC ({state.ic})" if state.ic else "the IC"
+        extra = f"; {', '.join(sorted(allowed))} may with a reason" if allowed else ""
+        unassigned = "" if state.ic else f"; nobody is IC yet (warroom role {state.id} ic HANDLE)"
+        raise Refused(f"only {who} may resolve {state.id} (R-ROLE-4){unassigned}{extra}")
 
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         review = policy.rules.review

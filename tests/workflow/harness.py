@@ -1,0 +1,105 @@
+"""A worker on its own task queue with its own outbox, per test, against the session's dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+
+from activities.outbox import Outbox, OutboxRow
+from warroom.commands import Command, Declare, remote
+from warroom.config import Settings
+from warroom.policy import Policy, load_policy
+from warroom.rules import Rules
+from workflows.incident import CommandResult, IncidentView, IncidentWorkflow
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = load_policy(ROOT / "runbooks")
+
+
+def _scale(value: Any, factor: float) -> Any:
+    if isinstance(value, timedelta):
+        return value * factor
+    if isinstance(value, dict):
+        return {k: _scale(v, factor) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scale(v, factor) for v in value]
+    return value
+
+
+def scaled(factor: float = 1 / 60, base: Policy = SHIPPED, **rules: Any) -> Policy:
+    """The shipped policy with every rule duration multiplied (1/60: a minute becomes a second),
+    then `rules` overrides merged into the top-level sections (already scaled values)."""
+    data = _scale(base.rules.model_dump(), factor)
+    for section, values in rules.items():
+        data[section] = {**data[section], **values} if isinstance(values, dict) else values
+    return base.model_copy(update={"rules": Rules.model_validate(data)})
+
+
+@dataclass
+class Harness:
+    client: Client
+    settings: Settings
+    policy: Policy
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(self.settings.outbox_path)
+
+    async def declare(self, severity: str = "SEV1", actor: str = "alice", title: str = "Checkout failing", **fields: Any) -> str:
+        command = Declare(actor=actor, title=title, service="payments", severity=severity, **fields)
+        result = await remote.declare(self.client, self.policy, command, self.settings.task_queue)
+        return result.incident_id
+
+    async def send(self, incident: str, command: Command) -> CommandResult:
+        return await remote.send(self.client, incident, command)
+
+    async def view(self, incident: str) -> IncidentView:
+        return await remote.view(self.client, incident)
+
+    def handle(self, incident: str) -> WorkflowHandle:
+        return self.client.get_workflow_handle_for(IncidentWorkflow.run, incident)
+
+    def rows(self, incident: str) -> list[OutboxRow]:
+        return self.outbox.read(incident)
+
+    async def wait_rows(
+        self, incident: str, until: Callable[[list[OutboxRow]], bool], timeout: float = 30
+    ) -> list[OutboxRow]:
+        """Poll the outbox until `until(rows)` holds; a liveness bound, not a timing goal."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            rows = self.rows(incident)
+            if until(rows):
+                return rows
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"outbox never satisfied the condition; it holds {[(r.action_key, r.recipient) for r in rows]}")
+            await asyncio.sleep(0.1)
+
+    async def wait_view(self, incident: str, until: Callable[[IncidentView], bool], timeout: float = 30) -> IncidentView:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            view = await self.view(incident)
+            if until(view):
+                return view
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"incident never reached the condition; stage {view.state.stage}")
+            await asyncio.sleep(0.1)
+
+
+def keys(rows: list[OutboxRow]) -> list[tuple[str, str]]:
+    return [(r.action_key, r.recipient) for r in rows]
+
+
+def new_settings(tmp_path: Path, client: Client) -> Settings:
+    return Settings(
+        temporal_address=client.service_client.config.target_host,
+        data_dir=tmp_path,
+        task_queue=f"test-{uuid.uuid4().hex[:12]}",
+    )

@@ -1,0 +1,68 @@
+"""The Temporal Web UI as the incident board: search attributes, summary, memo and current details.
+
+`temporal workflow list --query 'IncidentSeverity="SEV1" AND IncidentStatus!="resolved"'` lists
+the open SEV1 incidents: IncidentStatus holds the response status, which stays `resolved` through
+the review window and after closing; the memo's `stage` says in_review or closed.
+"""
+
+from __future__ import annotations
+
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+
+from warroom.brain import Action, next_deadline_text
+from warroom.state import IncidentState
+
+SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
+STATUS = SearchAttributeKey.for_keyword("IncidentStatus")
+COMMANDER = SearchAttributeKey.for_keyword("IncidentCommander")
+SERVICE = SearchAttributeKey.for_keyword("IncidentService")
+DETECTED_AT = SearchAttributeKey.for_datetime("IncidentDetectedAt")
+RESOLVED_AT = SearchAttributeKey.for_datetime("IncidentResolvedAt")
+
+INCIDENT_KEYS = (SEVERITY, STATUS, COMMANDER, SERVICE, DETECTED_AT, RESOLVED_AT)
+
+
+def search_attributes(state: IncidentState) -> TypedSearchAttributes:
+    pairs = [
+        SearchAttributePair(SEVERITY, state.severity.value),
+        SearchAttributePair(STATUS, state.status.value),
+        SearchAttributePair(SERVICE, state.service),
+        SearchAttributePair(DETECTED_AT, state.detected_at),
+    ]
+    if state.ic:
+        pairs.append(SearchAttributePair(COMMANDER, state.ic))
+    if state.resolved_at:
+        pairs.append(SearchAttributePair(RESOLVED_AT, state.resolved_at))
+    return TypedSearchAttributes(pairs)
+
+
+def memo(state: IncidentState) -> dict[str, str]:
+    """What `warroom list` shows besides the search attributes."""
+    return {"title": state.title, "stage": state.stage.value, "summary": state.summary}
+
+
+def details(state: IncidentState, upcoming: tuple[Action, ...]) -> str:
+    """The UI's `current details`: the latest internal update (R-COMM-12) as Markdown, then roles
+    and the next deadlines."""
+    smes = ", ".join(f"{s.handle} ({s.track})" if s.track else s.handle for s in state.smes) or "none"
+    lines = [
+        f"**{state.severity} · {state.stage.value}** — {state.title} ({state.service})",
+        "",
+        f"IC: {state.ic or '—'} · Comms: {state.comms or '—'} · SMEs: {smes}",
+    ]
+    if state.updates:
+        update = state.updates[-1]
+        lines += [
+            "",
+            f"### Update #{len(state.updates)} — {update.at:%H:%M} UTC by {update.actor}",
+            f"- **Status:** {update.status.value}",
+            f"- **Impact:** {update.impact}",
+            f"- **Current theory:** {update.theory}",
+            f"- **Next steps:** {update.next_steps}",
+            f"- **Next update:** {update.next_update_at:%H:%M} UTC",
+        ]
+    else:
+        lines += ["", "_No internal status update yet._"]
+    if upcoming:
+        lines += ["", "### Next deadlines"] + [f"- {next_deadline_text(a)}" for a in upcoming[:5]]
+    return "\n".join(lines)

@@ -1,0 +1,160 @@
+"""Running the command layer against Temporal: what the CLI, the gateway and chat call.
+
+Declare starts an IncidentWorkflow; every other verb is the workflow's `command` Update, whose
+validator refuses a bad command before anything is written to history.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus as Status,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from warroom import board
+from warroom.commands.base import Command, Refused
+from warroom.commands.verbs import Declare
+from warroom.policy import Policy
+from warroom.state import IncidentState, new_incident_id, normalize_incident_id
+from warroom.temporal import Unavailable
+from workflows.incident import CommandResult, IncidentInput, IncidentView, IncidentWorkflow
+
+QUERY_TIMEOUT = timedelta(seconds=15)
+
+
+class UnknownIncident(Refused):
+    pass
+
+
+async def declare(client: Client, policy: Policy, command: Declare, task_queue: str) -> CommandResult:
+    now = datetime.now(UTC)
+    command.check_new(policy, now)
+    snapshot = policy.for_service(command.service)
+    for _ in range(5):  # 32^5 ids: a collision is rare, and then we draw again
+        incident_id = new_incident_id()
+        provisional = command.start(incident_id, now)
+        try:
+            await client.start_workflow(
+                IncidentWorkflow.run,
+                IncidentInput(policy=snapshot, declare=command),
+                id=incident_id,
+                task_queue=task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=board.search_attributes(provisional),
+                memo=board.memo(provisional),
+                static_summary=provisional.summary,
+                static_details=_checklist(snapshot, command.service),
+            )
+        except WorkflowAlreadyStartedError:
+            continue
+        except RPCError as exc:
+            raise _unavailable(exc) from None
+        return CommandResult(incident_id=incident_id, message=provisional.timeline[-1].text, stage="detected")
+    raise Unavailable("could not draw a free incident id; try again")
+
+
+def _checklist(policy: Policy, service: str) -> str:
+    runbook = policy.runbook(service)
+    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(runbook.checklist, start=1))
+    return f"**Runbook: {runbook.title}**\n\n{steps}" if steps else f"**Runbook: {runbook.title}**"
+
+
+async def send(client: Client, incident: str, command: Command) -> CommandResult:
+    incident_id = normalize_incident_id(incident)
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
+    try:
+        return await handle.execute_update(IncidentWorkflow.command, command)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            raise Refused(cause.message) from None
+        raise Refused(str(cause or exc)) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            if "completed" in exc.message.lower():
+                raise Refused(f"{incident_id} is closed; declare a new incident") from None
+            raise UnknownIncident(f"no incident {incident_id}") from None
+        raise _unavailable(exc) from None
+
+
+async def view(client: Client, incident: str) -> IncidentView:
+    """The live view from the workflow; for a closed incident, its final state from history."""
+    incident_id = normalize_incident_id(incident)
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
+    try:
+        description = await handle.describe()
+        if description.status == Status.RUNNING:
+            return await handle.query(IncidentWorkflow.view, rpc_timeout=QUERY_TIMEOUT)
+        if description.status == Status.CONTINUED_AS_NEW:  # raced a continue-as-new: ask the new run
+            return await view(client, incident_id)
+        state: IncidentState = await handle.result()
+        return IncidentView(state=state, upcoming=())
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownIncident(f"no incident {incident_id}") from None
+        raise _unavailable(exc) from None
+
+
+class IncidentRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    severity: str
+    status: str
+    stage: str
+    service: str
+    commander: str | None
+    title: str
+    detected_at: datetime | None
+    resolved_at: datetime | None
+    running: bool
+
+
+async def list_incidents(client: Client, query: str, limit: int = 200) -> list[IncidentRow]:
+    rows = []
+    try:
+        async for execution in client.list_workflows(query, limit=limit):
+            attrs = execution.typed_search_attributes
+            memo = await execution.memo()
+            rows.append(
+                IncidentRow(
+                    id=execution.id,
+                    severity=attrs.get(board.SEVERITY) or "?",
+                    status=attrs.get(board.STATUS) or "?",
+                    stage=str(memo.get("stage", "?")),
+                    service=attrs.get(board.SERVICE) or "?",
+                    commander=attrs.get(board.COMMANDER),
+                    title=str(memo.get("title", "")),
+                    detected_at=attrs.get(board.DETECTED_AT),
+                    resolved_at=attrs.get(board.RESOLVED_AT),
+                    running=execution.status == Status.RUNNING,
+                )
+            )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise Refused(f"query: {exc.message}") from None
+        raise _unavailable(exc) from None
+    return rows
+
+
+def incident_query(severity: str | None, status: str | None, service: str | None, everything: bool) -> str:
+    """A visibility query for `warroom list`; values are validated by the caller."""
+    clauses = [f'WorkflowType="{IncidentWorkflow.__name__}"']
+    if not everything:
+        clauses.append('ExecutionStatus="Running"')
+    for key, value in ((board.SEVERITY, severity), (board.STATUS, status), (board.SERVICE, service)):
+        if value:
+            clauses.append(f'{key.name}="{value}"')
+    return " AND ".join(clauses)
+
+
+def _unavailable(exc: RPCError) -> Unavailable:
+    return Unavailable(f"Temporal did not answer ({exc.status.name if exc.status else 'error'}: {exc.message}); retry later")
+

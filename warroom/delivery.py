@@ -1,0 +1,77 @@
+"""What a workflow hands to a channel activity: one message, its recipients and its idempotency key."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from warroom.brain import Action
+from warroom.policy import Policy
+from warroom.state import IncidentState
+
+Channel = Literal["pager", "email", "chat", "ticket"]
+
+
+class Recipient(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    handle: str  # a roster handle, or `team:<name>` for a ticket queue
+    name: str
+    contacts: dict[str, str] = {}
+
+
+class Delivery(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    incident_id: str
+    action_key: str
+    channel: Channel
+    recipients: tuple[Recipient, ...]
+    subject: str
+    text: str
+    game_day: bool = False
+
+    @property
+    def idempotency_key(self) -> str:
+        """Workflow id + action key (DESIGN.md): the same on every retry and every replay."""
+        return f"{self.incident_id}:{self.action_key}"
+
+
+CHANNEL_OF: dict[str, Channel] = {"page": "pager", "escalate": "pager", "notify": "email", "remind": "chat", "ticket": "ticket"}
+
+_OPENING = {
+    "page": "PAGE",
+    "escalate": "ESCALATION",
+    "notify": "FOR YOUR INFORMATION",
+    "remind": "REMINDER",
+    "ticket": "TICKET",
+}
+
+
+def delivery_for(state: IncidentState, policy: Policy, action: Action) -> Delivery:
+    """The message an action sends: pure, so the workflow builds it and the outbox stores exactly it."""
+    roster = policy.roster
+    recipients = []
+    for handle in action.targets:
+        person = roster.person(handle)
+        recipients.append(
+            Recipient(handle=handle, name=person.name, contacts=person.contacts)
+            if person
+            else Recipient(handle=handle, name=handle)
+        )
+    exercise = "[GAME DAY] " if state.game_day else ""
+    lines = [
+        f"{exercise}{_OPENING[action.kind]} {state.id} · {state.summary}",
+        f"{action.reason} ({action.rule}).",
+        f"Status: {state.stage.value}; IC: {state.ic or 'nobody yet'}; detected {state.detected_at:%Y-%m-%d %H:%M} UTC.",
+    ]
+    if action.kind in ("page", "escalate") and state.acknowledged_at is None:
+        lines.append(f"Acknowledge: warroom ack {state.id}")
+    return Delivery(
+        incident_id=state.id,
+        action_key=action.key,
+        channel=CHANNEL_OF[action.kind],
+        recipients=tuple(recipients),
+        subject=f"{exercise}[{state.id}] {state.summary}",
+        text="\n".join(lines),
+        game_day=state.game_day,
+    )

@@ -1,0 +1,59 @@
+"""Connecting to Temporal the one way every process does: pydantic payloads, tracing, and the
+search attributes the board needs registered."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
+from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from warroom import board
+from warroom.config import Settings
+
+ALL_KEYS: tuple[SearchAttributeKey, ...] = board.INCIDENT_KEYS
+
+
+class Unavailable(Exception):
+    """Temporal (or its worker) did not answer: retry later."""
+
+
+async def connect(settings: Settings) -> Client:
+    try:
+        return await Client.connect(
+            settings.temporal_address,
+            namespace=settings.namespace,
+            data_converter=pydantic_data_converter,
+            interceptors=[TracingInterceptor()],
+        )
+    except RuntimeError as exc:
+        raise Unavailable(
+            f"cannot reach Temporal at {settings.temporal_address} (is `warroom up` running? "
+            f"set WARROOM_TEMPORAL_ADDRESS): {str(exc).splitlines()[0]}"
+        ) from None
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Register the board's search attributes that are missing; return the names added."""
+    existing = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+    missing = {
+        key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
+        for key in ALL_KEYS
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    return sorted(missing)
+
+
+def dev_server_flags() -> list[str]:
+    """`--search-attribute Name=Type` for the dev server, so the board works from its first second."""
+    flags = []
+    for key in ALL_KEYS:
+        kind = SearchAttributeIndexedValueType(key.indexed_value_type).name  # KEYWORD, DATETIME, ...
+        flags += ["--search-attribute", f"{key.name}={kind.capitalize()}"]
+    return flags

@@ -1,0 +1,1 @@
+"""Worker entry points: the processes that run workflows and activities."""
