@@ -1,0 +1,122 @@
+"""Record the incident histories that tests/workflow/test_replay.py replays on every run.
+
+    .venv/bin/python -m tests.histories.record
+
+Re-record only on purpose: a history recorded before a change and replayed after it is what
+proves that running incidents survive the change (use workflow.patched for incompatible ones).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from tests.workflow.harness import Harness, new_settings, scaled
+from warroom.commands import (
+    Ack,
+    AddNote,
+    AssignRole,
+    Escalate,
+    PostUpdate,
+    Resolve,
+    SetFlag,
+    SetSeverity,
+    SetStatus,
+    SubmitReview,
+)
+from warroom.runtime import temporal_binary
+from warroom.temporal import ALL_KEYS
+from workers.main import build_worker
+
+HERE = Path(__file__).parent
+s = timedelta(seconds=1)
+
+
+async def sev1_full_lifecycle(h: Harness) -> str:
+    incident = await h.declare("SEV1")
+    await h.wait_rows(incident, lambda rows: any(r.action_key == "ack:repage" for r in rows))
+    await h.send(incident, Ack(actor="bob"))
+    await h.send(incident, AssignRole(actor="bob", role="ic", handle="bob"))
+    await h.send(incident, AssignRole(actor="bob", role="comms", handle="heidi"))
+    await h.send(incident, AssignRole(actor="bob", role="sme", handle="judy", track="database"))
+    await h.send(
+        incident,
+        PostUpdate(actor="heidi", impact="30% of checkouts fail", theory="connection pool exhausted",
+                   next_steps="raise the pool", next_update_in=20 * s, status="identified"),
+    )
+    await h.send(incident, AddNote(actor="judy", text="pool raised to 200"))
+    await h.send(incident, SetStatus(actor="bob", status="mitigating"))
+    await h.send(incident, Resolve(actor="bob"))
+    await h.wait_rows(incident, lambda rows: any(r.action_key.startswith("review:remind") for r in rows))
+    await h.send(incident, SubmitReview(actor="bob", document="# Review\n\nwhat happened, why, actions"))
+    await h.handle(incident).result()
+    return incident
+
+
+async def sev2_upgrade_downgrade_flags(h: Harness) -> str:
+    incident = await h.declare("SEV2", unclear=("SEV3",))
+    await h.send(incident, SetSeverity(actor="bob", severity="SEV1"))
+    await h.send(incident, SetFlag(actor="bob", flag="regulatory", note="card data in logs"))
+    await h.send(incident, SetSeverity(actor="bob", severity="SEV3", reason="contained"))
+    await h.send(incident, Escalate(actor="carol", to="leadership", reason="customer escalation"))
+    await h.send(incident, AddNote(actor="carol", text="leaving it open overnight"))
+    await h.wait_rows(incident, lambda rows: any(r.action_key == "escalate:manual:1" for r in rows))
+    return incident
+
+
+async def sev4_ticket_closes_without_review(h: Harness) -> str:
+    incident = await h.declare("SEV4", title="Typo on the receipt page")
+    await h.wait_rows(incident, lambda rows: any(r.action_key == "ticket:open" for r in rows))
+    await h.send(incident, AssignRole(actor="carol", role="ic", handle="carol"))
+    await h.send(incident, Resolve(actor="carol"))
+    await h.handle(incident).result()
+    return incident
+
+
+async def continued_as_new(h: Harness) -> str:
+    incident = await h.declare("SEV3")
+    await h.send(incident, Ack(actor="bob"))
+    for n in range(45):
+        await h.send(incident, AddNote(actor="bob", text=f"observation {n}"))
+    return incident
+
+
+SCENARIOS = [sev1_full_lifecycle, sev2_upgrade_downgrade_flags, sev4_ticket_closes_without_review, continued_as_new]
+
+
+async def main() -> None:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        search_attributes=ALL_KEYS,
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=150"],
+    )
+    policy = scaled(1 / 60, review={"within": 4 * s, "remind_before": [2 * s], "escalate_every": 3 * s})
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = new_settings(Path(tmp), env.client)
+            async with build_worker(env.client, settings):
+                h = Harness(client=env.client, settings=settings, policy=policy)
+                for scenario in SCENARIOS:
+                    incident = await scenario(h)
+                    first = await h.client.get_workflow_handle(incident, run_id=None).describe()
+                    history = await h.client.get_workflow_handle(incident, run_id=first.run_id).fetch_history()
+                    if scenario is continued_as_new:  # the run that ended in continue-as-new
+                        runs = [w async for w in h.client.list_workflows(f'WorkflowId="{incident}"')]
+                        oldest = min(runs, key=lambda w: w.start_time)
+                        history = await h.client.get_workflow_handle(incident, run_id=oldest.run_id).fetch_history()
+                    path = HERE / f"{scenario.__name__}.json"
+                    path.write_text(json.dumps({"workflow_id": incident, "history": json.loads(history.to_json())}, indent=1))
+                    print(f"{path.name}: {incident}, {len(history.events)} events")
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
