@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from functools import cached_property
+from datetime import UTC, datetime, timedelta
 
 from pydantic import AwareDatetime
 
@@ -42,6 +43,7 @@ class Decision(Model):
 
 
 def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
+    now = now.astimezone(UTC)  # durations add on the wall clock: a named zone would drift at DST
     due: list[Action] = []
     later: list[Action] = []
     for action in _obligations(_Context.of(state, policy, now)):
@@ -102,6 +104,7 @@ class _Context:
         """The incident's on-call are those on duty when its response began."""
         return self.response_start or self.state.detected_at
 
+    @cached_property
     def chain(self) -> list[tuple[str, str]]:
         return self.team.chain(self.rota_time)
 
@@ -114,29 +117,34 @@ class _Context:
                     found.append(handle)
         return tuple(found)
 
-    def _one(self, target: Target) -> list[str]:
+    def _one(self, target: Target) -> list[str] | tuple[str, ...]:
         state, roster = self.state, self.policy.roster
-        chain = self.chain()
-        oncall = [chain[0][1]] if chain else []
+        oncall = [self.chain[0][1]] if self.chain else []
         responder = [state.acknowledged_by] if state.acknowledged_by else oncall
-        return {
-            Target.oncall: oncall,
-            Target.secondary: [h for h in [self.team.rotation.secondary(self.rota_time)] if h],
-            Target.manager: [self.team.manager] if self.team.manager else [],
-            Target.smes: [s.handle for s in self.runbook.smes],
-            Target.ic: [state.ic] if state.ic else responder,
-            Target.comms: [state.comms] if state.comms else [],
-            Target.comms_pool: list(roster.comms_pool),
-            Target.responder: responder,
-            Target.leadership: list(roster.leadership),
-            Target.executives: list(roster.executives),
-            Target.legal: list(roster.legal),
-        }[target]
+        match target:
+            case Target.oncall:
+                return oncall
+            case Target.secondary:
+                return [h for h in [self.team.rotation.secondary(self.rota_time)] if h]
+            case Target.manager:
+                return [self.team.manager] if self.team.manager else []
+            case Target.smes:
+                return [s.handle for s in self.runbook.smes]
+            case Target.ic:
+                return [state.ic] if state.ic else responder
+            case Target.comms:
+                return [state.comms] if state.comms else []
+            case Target.responder:
+                return responder
+            case Target.comms_pool | Target.leadership | Target.executives | Target.legal:
+                return getattr(roster, target.value)
+        raise AssertionError(target)
 
     def action(
         self, key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str
     ) -> Action:
-        return Action(key=key, kind=kind, rule=rule, at=at, targets=targets, reason=reason)
+        # built from already-validated facts: skip re-validation, the brain's hot path
+        return Action.model_construct(key=key, kind=kind, rule=rule, at=at, targets=targets, reason=reason)
 
 
 def _entries(state: IncidentState, policy: Policy) -> Iterator[_Entry]:
@@ -211,7 +219,7 @@ def _acknowledge(ctx: _Context) -> Iterator[Action]:
     if start is None or ctx.state.acknowledged_at is not None:
         return
     ack = ctx.policy.rules.first_15_minutes.acknowledge
-    chain = ctx.chain()
+    chain = ctx.chain
     if not chain:
         return
     yield ctx.action(
@@ -282,7 +290,8 @@ def _update_promises(ctx: _Context) -> Iterator[Action]:
 
 
 def _sme_reports(ctx: _Context) -> Iterator[Action]:
-    """R-ROLE-3 and R-F15-10: each SME reports to the IC on the severity's cadence."""
+    """R-ROLE-3 and R-F15-10: each SME reports to the IC on the severity's cadence; one who does
+    not is reminded once per missed period."""
     state = ctx.state
     every = ctx.policy.rules.of(state.severity).sme_report_every
     if every is None:
@@ -291,10 +300,18 @@ def _sme_reports(ctx: _Context) -> Iterator[Action]:
         reports = state.reports.get(sme.handle)
         last = max(sme.since, reports.last_at) if reports else sme.since
         count = reports.count if reports else 0
-        yield ctx.action(
-            f"sme-report:{sme.handle}:{count}", "remind", "R-ROLE-3", last + every, (sme.handle,),
-            f"your report to the IC on {sme.track or 'your track'} is due every {format_duration(every)}",
-        )
+        for number, at in _series(last + every, every, ctx.now):
+            yield ctx.action(
+                f"sme-report:{sme.handle}:{count}:{number}", "remind", "R-ROLE-3", at, (sme.handle,),
+                f"your report to the IC on {sme.track or 'your track'} is due every {format_duration(every)}",
+            )
+
+
+def _series(first: datetime, every: timedelta, now: datetime) -> tuple[tuple[int, datetime], ...]:
+    """A repeating deadline (first, first+every, …) as its latest due occurrence and the next one:
+    after a long outage only the latest fires, not a backlog."""
+    number = 1 if now < first else 1 + int((now - first) // every)
+    return tuple((n, first + (n - 1) * every) for n in (number, number + 1))
 
 
 def _duration_escalations(ctx: _Context) -> Iterator[Action]:
@@ -352,9 +369,7 @@ def _review(ctx: _Context) -> Iterator[Action]:
             f"review:remind:{format_duration(before)}", "remind", "R-PIR-21", due - before, owner,
             f"the post-incident review is due in {format_duration(before)} ({due:%Y-%m-%d %H:%M} UTC)",
         )
-    missed = 1 if ctx.now < due else 1 + int((ctx.now - due) // review.escalate_every)
-    for number in (missed, missed + 1):
-        at = due + (number - 1) * review.escalate_every
+    for number, at in _series(due, review.escalate_every, ctx.now):
         late = at - state.resolved_at
         yield ctx.action(
             f"review:escalate:{number}", "escalate", "R-PIR-21", at, ctx.resolve(review.escalate_to),

@@ -114,7 +114,9 @@ def load_policy(directory: Path | str) -> Policy:
     if not root.is_dir():
         raise PolicyError([f"{root}: no such directory"])
     rules, _ = _validate(Rules, root / "policy.yaml", problems)
-    roster, _ = _validate(Roster, root / "oncall.yaml", problems)
+    roster, roster_lines = _validate(Roster, root / "oncall.yaml", problems)
+    if roster is not None:
+        problems += _check_roster(roster, root / "oncall.yaml", roster_lines)
     runbooks: dict[str, Runbook] = {}
     service_files = sorted((root / "services").glob("*.yaml"))
     if not service_files:
@@ -133,6 +135,31 @@ def load_policy(directory: Path | str) -> Policy:
     if problems:
         raise PolicyError(problems)
     return Policy(rules=rules, roster=roster, runbooks=runbooks)
+
+
+def _check_roster(roster: Roster, file: Path, lines: dict[Path_, int]) -> list[str]:
+    """Every handle oncall.yaml refers to is one of its people, each person listed once."""
+    problems = []
+    known: set[str] = set()
+    for index, person in enumerate(roster.people):
+        if person.handle in known:
+            line = lines.get(("people", index, "handle"), 1)
+            problems.append(f"{file}:{line}: people[{index}].handle: {person.handle!r} appears twice")
+        known.add(person.handle)
+
+    def unknown(path: Path_, handle: str) -> None:
+        if handle not in known:
+            problems.append(f"{file}:{lines.get(path, 1)}: {_dotted(path)}: unknown handle {handle!r} (not under people)")
+
+    for group in ("leadership", "executives", "legal", "comms_pool"):
+        for index, handle in enumerate(getattr(roster, group)):
+            unknown((group, index), handle)
+    for name, team in roster.teams.items():
+        if team.manager is not None:
+            unknown(("teams", name, "manager"), team.manager)
+        for index, handle in enumerate(team.rotation.members):
+            unknown(("teams", name, "rotation", "members", index), handle)
+    return problems
 
 
 def _cross_check(runbook: Runbook, roster: Roster, file: Path, lines: dict[Path_, int]) -> list[str]:

@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator
 
 from warroom.durations import Duration
 from warroom.rules import Frozen
@@ -81,26 +81,6 @@ class Roster(Frozen):
     executives: tuple[str, ...] = ()
     legal: tuple[str, ...] = ()
     comms_pool: tuple[str, ...] = ()
-
-    @model_validator(mode="after")
-    def _handles_exist(self) -> Roster:
-        known = {p.handle for p in self.people}
-        if len(known) != len(self.people):
-            raise ValueError("a handle appears twice under people")
-        problems = []
-        for group in ("leadership", "executives", "legal", "comms_pool"):
-            problems += [f"{group}: unknown handle {h!r}" for h in getattr(self, group) if h not in known]
-        for name, team in self.teams.items():
-            if team.manager is not None and team.manager not in known:
-                problems.append(f"teams.{name}.manager: unknown handle {team.manager!r}")
-            problems += [
-                f"teams.{name}.rotation.members: unknown handle {h!r}"
-                for h in team.rotation.members
-                if h not in known
-            ]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
 
     def person(self, handle: str) -> Person | None:
         return next((p for p in self.people if p.handle == handle), None)

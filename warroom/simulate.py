@@ -7,7 +7,7 @@ SEV1 take milliseconds, and what it prints is what the workflow would do.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +111,10 @@ def simulate(
     until: timedelta,
     scenario: list[tuple[Step, Command]] = (),  # type: ignore[assignment]
 ) -> tuple[list[Fired], IncidentState]:
+    start = start.astimezone(UTC)
     declare.check_new(policy, start)
     snapshot = policy.for_service(declare.service)
-    state = declare.start("INC-SIM00", start)
+    state = declare.start("INC-SIM00", start, snapshot)
     end = start + until
     pending = list(scenario)
     fired: list[Fired] = []

@@ -65,7 +65,7 @@ class IncidentWorkflow:
     def __init__(self, start: IncidentInput) -> None:
         self.policy = start.policy
         now = workflow.now()
-        self.state = start.state or start.declare.start(workflow.info().workflow_id, now)  # type: ignore[union-attr]
+        self.state = start.state or start.declare.start(workflow.info().workflow_id, now, self.policy)  # type: ignore[union-attr]
         self.version = 0
         self.decision = decide(self.state, self.policy, now)
         self.published: dict[str, object] = {}

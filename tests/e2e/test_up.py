@@ -10,15 +10,19 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from warroom.policy import load_policy
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.e2e
+POLICY = load_policy(ROOT / "runbooks")
 
 
 def free_port() -> int:
@@ -95,14 +99,15 @@ def test_warroom_up_declare_outbox_board_refusal_and_restart(tmp_path):
     try:
         assert f"http://127.0.0.1:{up.ports['ui']}" in banner and f":{up.ports['http']}/healthz" in banner
 
-        declared = up.cli("declare", "--sev", "SEV1", "--service", "payments", "Checkout failing", "--as", "alice")
+        oncall = [handle for _, handle in POLICY.team("payments").chain(datetime.now(UTC))]
+        declared = up.cli("declare", "--sev", "SEV1", "--service", "payments", "Checkout failing", "--as", "erin")
         assert declared.returncode == 0, declared.stderr
         incident = declared.stdout.strip()
         assert incident.startswith("INC-") and len(incident) == 9
 
         rows = up.outbox(incident, lambda rows: len(rows) >= 4)
         assert {(r["action_key"], r["recipient"]) for r in rows[:4]} == {
-            ("page:SEV1", "bob"), ("page:SEV1", "judy"), ("page:SEV1", "erin"), ("notify:SEV1", "frank"),
+            ("page:SEV1", oncall[0]), ("page:SEV1", "judy"), ("page:SEV1", "erin"), ("notify:SEV1", "frank"),
         }
 
         query = 'IncidentSeverity="SEV1" AND IncidentStatus!="resolved"'
@@ -119,7 +124,7 @@ def test_warroom_up_declare_outbox_board_refusal_and_restart(tmp_path):
             time.sleep(0.2)
         assert listed == [incident]
 
-        refused = up.cli("resolve", incident, "--as", "carol")
+        refused = up.cli("resolve", incident, "--as", "judy")
         assert refused.returncode == 1
         assert refused.stderr.count("\n") == 1 and "only the IC may resolve" in refused.stderr
 
@@ -138,8 +143,8 @@ def test_warroom_up_declare_outbox_board_refusal_and_restart(tmp_path):
         listed = json.loads(up.cli("list", "--json").stdout)
         assert [row["id"] for row in listed] == [incident]
         assert len(json.loads(up.cli("outbox", "--json").stdout)) >= 4
-        acked = up.cli("ack", incident, "--as", "bob")
+        acked = up.cli("ack", incident, "--as", oncall[0])
         assert acked.returncode == 0, acked.stderr
-        assert "acknowledged by bob" in acked.stdout
+        assert f"acknowledged by {oncall[0]}" in acked.stdout
     finally:
         assert up.stop() == 0

@@ -7,8 +7,8 @@ reject them). The clock is driven as the workflow drives it: apply the commands 
 (b) the clock never skips past a due action: every emitted action is due (at <= now), and when no
     command arrived since the last decision the clock lands exactly on it (at == now);
 (c) wake_at is in the future and is the earliest pending obligation (upcoming[0].at);
-(d) a downgrade pages nobody: the page/escalate actions decide emits right after a downgrade at t
-    are among those it would have emitted at t without the downgrade;
+(d) a downgrade pages nobody: the people decide pages or escalates to right after a downgrade at t
+    are among those it would have paged or escalated to at t without the downgrade;
 (e) after resolution no response reminder fires: only review, data-loss, regulatory, manual
     escalation and ticket keys.
 """
@@ -40,7 +40,7 @@ from warroom.commands import (
     SubmitReview,
     execute,
 )
-from warroom.policy import Policy, load_policy
+from warroom.policy import load_policy
 from warroom.rules import Target
 from warroom.severity import Severity
 from warroom.state import IncidentState, Status
@@ -144,7 +144,7 @@ def _as(command: Command, state: IncidentState) -> Command:
 def drive(incident: dict) -> Run:
     start: datetime = incident["start"]
     declare = Declare(actor=incident["declared_by"], title="t", service="payments", severity=incident["severity"])
-    state = declare.start("INC-PROP0", start)
+    state = declare.start("INC-PROP0", start, POLICY)
     pending = [(start + timedelta(seconds=s), c) for s, c in incident["events"]]
     end = start + HORIZON
     run = Run()
@@ -218,8 +218,11 @@ def test_c_wake_at_is_in_the_future_and_the_earliest_obligation(incident: dict) 
         assert all(a.at <= now for a in decision.actions)
 
 
-def _reaching(decision: Decision) -> set[tuple[str, str, tuple[str, ...]]]:
-    return {(a.kind, a.key, a.targets) for a in decision.actions if a.kind in ("page", "escalate")}
+def _reaching(decision: Decision) -> set[tuple[str, str]]:
+    """Who a decision pages or escalates to, and how. Compared by person, not by key: declared SEV1
+    and downgraded to SEV2 in the same instant, before anything went out, pages `page:SEV2` to
+    fewer people than `page:SEV1` would have; that is not a downgrade paging anyone."""
+    return {(a.kind, h) for a in decision.actions if a.kind in ("page", "escalate") for h in a.targets}
 
 
 @SETTINGS

@@ -125,7 +125,7 @@ def acked_with_ic(ic: str = "carol") -> list[tuple[Step, Command]]:
 def incident(policy: Policy, severity: str = "SEV1", at: datetime = NIGHT, by: str = "system:alert") -> IncidentState:
     declare = Declare(actor=by, title="checkout failing", service="payments", severity=severity)
     declare.check_new(policy, at)
-    return declare.start("INC-TEST0", at)
+    return declare.start("INC-TEST0", at, policy)
 
 
 def do(state: IncidentState, policy: Policy, command: Command, after: int = 0) -> IncidentState:
@@ -208,9 +208,9 @@ def test_R_ROLE_4_nobody_resolves_before_there_is_an_ic(policy: Policy) -> None:
 
 def test_R_ROLE_4_leadership_resolves_only_with_a_reason(policy: Policy) -> None:
     state = do(incident(policy), policy, AssignRole(actor="carol", role="ic", handle="carol"), 60)
-    with pytest.raises(Refused, match="erin may with --reason"):
+    with pytest.raises(Refused, match="R-ROLE-4.*erin may with"):
         do(state, policy, Resolve(actor="erin"), 120)
-    with pytest.raises(Refused, match="erin may with --reason"):
+    with pytest.raises(Refused, match="R-ROLE-4.*erin may with"):
         do(state, policy, Resolve(actor="erin", reason="   "), 120)
     resolved = do(state, policy, Resolve(actor="erin", reason="IC unreachable; checkout is back"), 120)
     assert resolved.resolved_by == "erin" and resolved.resolved
@@ -475,7 +475,6 @@ def test_R_F15_10_met_does_not_remind(policy: Policy) -> None:
 def test_R_F15_8_to_10_all_met_no_first_fifteen_reminders(policy: Policy) -> None:
     fired, _ = run(
         policy, "SEV1",
-        step(0, "ack", "carol"),
         step(60, "role", "carol", role="ic", handle="carol"),
         step(240, "role", "carol", role="sme", handle="judy", track="database"),
         step(240, "role", "carol", role="comms", handle="heidi"),
@@ -541,8 +540,18 @@ def test_R_ROLE_3_sme_reminded_on_the_cadence_and_a_note_resets_it(policy: Polic
     )
     reminders = [(f.at_seconds, f.key, f.targets) for f in fired if f.key.startswith("sme-report:")]
     assert reminders[:2] == [
-        (120 + 900, "sme-report:judy:0", ("judy",)),  # SEV1: every 15 m from joining
-        (1100 + 900, "sme-report:judy:1", ("judy",)),  # from her note, not from the reminder
+        (120 + 900, "sme-report:judy:0:1", ("judy",)),  # SEV1: every 15 m from joining
+        (1100 + 900, "sme-report:judy:1:1", ("judy",)),  # from her note, not from the reminder
+    ]
+
+
+def test_R_ROLE_3_an_sme_who_never_reports_is_reminded_each_missed_period(policy: Policy) -> None:
+    fired, _ = run(
+        policy, "SEV1", *acked_with_ic(), step(120, "role", "carol", role="sme", handle="judy"), hours=1,
+    )
+    reminders = [(f.at_seconds, f.key) for f in fired if f.key.startswith("sme-report:")]
+    assert reminders == [
+        (1020, "sme-report:judy:0:1"), (1920, "sme-report:judy:0:2"), (2820, "sme-report:judy:0:3"),
     ]
 
 
@@ -563,7 +572,7 @@ def test_R_ROLE_3_cadence_follows_the_severity(policy: Policy) -> None:
         step(120, "role", "carol", role="sme", handle="bob", track="card processor"),
         hours=1,
     )
-    assert fired_at(fired, "sme-report:bob:0") == (120 + 1800, "remind", ("bob",))  # SEV2: every 30 m
+    assert fired_at(fired, "sme-report:bob:0:1") == (120 + 1800, "remind", ("bob",))  # SEV2: every 30 m
 
 
 # --- R-ESC-16..20: escalation ------------------------------------------------------------------

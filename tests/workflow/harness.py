@@ -20,7 +20,18 @@ from warroom.rules import Rules
 from workflows.incident import CommandResult, IncidentView, IncidentWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = load_policy(ROOT / "runbooks")
+
+
+def _pinned(policy: Policy) -> Policy:
+    """The shipped policy with a rotation that does not turn during the next ten years: bob is
+    primary, carol secondary, whatever week the tests run in."""
+    team = policy.roster.teams["payments"]
+    rotation = team.rotation.model_copy(update={"members": ("bob", "carol", "alice"), "every": timedelta(days=3650)})
+    teams = {"payments": team.model_copy(update={"rotation": rotation})}
+    return policy.model_copy(update={"roster": policy.roster.model_copy(update={"teams": teams})})
+
+
+SHIPPED = _pinned(load_policy(ROOT / "runbooks"))
 
 
 def _scale(value: Any, factor: float) -> Any:
@@ -52,7 +63,7 @@ class Harness:
     def outbox(self) -> Outbox:
         return Outbox(self.settings.outbox_path)
 
-    async def declare(self, severity: str = "SEV1", actor: str = "alice", title: str = "Checkout failing", **fields: Any) -> str:
+    async def declare(self, severity: str = "SEV1", actor: str = "dana", title: str = "Checkout failing", **fields: Any) -> str:
         command = Declare(actor=actor, title=title, service="payments", severity=severity, **fields)
         result = await remote.declare(self.client, self.policy, command, self.settings.task_queue)
         return result.incident_id

@@ -39,7 +39,7 @@ async def declare(client: Client, policy: Policy, command: Declare, task_queue: 
     snapshot = policy.for_service(command.service)
     for _ in range(5):  # 32^5 ids: a collision is rare, and then we draw again
         incident_id = new_incident_id()
-        provisional = command.start(incident_id, now)
+        provisional = command.start(incident_id, now, snapshot)
         try:
             await client.start_workflow(
                 IncidentWorkflow.run,

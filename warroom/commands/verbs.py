@@ -3,7 +3,7 @@ raised when a front-end builds the command; rule errors are `Refused`, raised by
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
@@ -71,8 +71,11 @@ class Declare(Command):
         if self.detected_at is not None and self.detected_at > now + _SKEW:
             raise Refused(f"detected_at: {self.detected_at.isoformat()} is in the future")
 
-    def start(self, incident_id: str, now: datetime) -> IncidentState:
-        detected = min(self.detected_at or now, now)
+    def start(self, incident_id: str, now: datetime, policy: Policy) -> IncidentState:
+        """The new incident. The on-call declaring it themselves has acknowledged (R-F15-7:
+        whoever detects acknowledges); anyone else's declaration still needs the on-call's ack."""
+        now = now.astimezone(UTC)
+        detected = min((self.detected_at or now).astimezone(UTC), now)
         text = f"declared {self.severity} on {self.service}: {self.title}"
         if self.unclear:
             others = ", ".join(s.value for s in self.unclear)
@@ -87,7 +90,14 @@ class Declare(Command):
             severities=(SeverityChange(at=detected, severity=self.severity, actor=self.actor),),
             severity_confirmed=self.human,
         )
-        return state.record(detected, self.actor, "declared", text)
+        state = state.record(detected, self.actor, "declared", text)
+        chain = policy.team(self.service).chain(now)
+        if self.human and chain and chain[0][1] == self.actor:
+            state = state.record(
+                now, self.actor, "acknowledged", f"acknowledged by {self.actor} (the on-call declared it)",
+                acknowledged_at=now, acknowledged_by=self.actor, status=Status.investigating,
+            )
+        return state
 
 
 class Ack(Command):
