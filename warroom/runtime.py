@@ -58,6 +58,7 @@ async def up(settings: Settings, temporal_port: int, ui_port: int, http_port: in
     server = subprocess.Popen(
         dev_server_command(settings.data_dir, temporal_port, ui_port, host), stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,  # our signal handler stops it in order, after the worker
+        preexec_fn=_die_with_parent,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -110,6 +111,15 @@ async def _wait_ready(settings: Settings, server: subprocess.Popen, stop: asynci
             await asyncio.sleep(0.25)
     print(f"warroom: the Temporal dev server did not answer within {READY_TIMEOUT_S}s", file=sys.stderr)
     return None
+
+
+def _die_with_parent() -> None:
+    """Linux: if `warroom up` itself is killed, the dev server gets SIGTERM instead of lingering."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _stop_process(process: subprocess.Popen) -> None:
