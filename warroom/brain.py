@@ -59,7 +59,7 @@ def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
     return Decision(actions=tuple(due), upcoming=tuple(later), wake_at=later[0].at if later else None)
 
 
-_KIND_ORDER = {"page": 0, "escalate": 1, "notify": 2, "remind": 3, "ticket": 4}
+_KIND_ORDER = {"page": 0, "escalate": 1, "notify": 2, "remind": 3, "ticket": 4, "resolve": 5}
 
 
 def _order(action: Action) -> tuple[datetime, int, str]:
@@ -178,6 +178,7 @@ def _obligations(ctx: _Context) -> Iterator[Action]:
         yield from _update_promises(ctx)
         yield from _sme_reports(ctx)
         yield from _duration_escalations(ctx)
+    yield from _alerts_quiet(ctx)
     yield from _flag_escalations(ctx)
     yield from _manual_escalations(ctx)
     yield from _review(ctx)
@@ -328,6 +329,40 @@ def _duration_escalations(ctx: _Context) -> Iterator[Action]:
     yield ctx.action(
         "escalate:open-longer-than", "notify", "R-ESC-18", state.detected_at + trigger.after,
         ctx.resolve(trigger.notify), f"open longer than {format_duration(trigger.after)}: leadership briefing",
+    )
+
+
+def auto_resolvable(state: IncidentState, policy: Policy) -> bool:
+    """A SEV4 opened by alerts nobody touched, all of them resolved for the quiet period."""
+    alerts = state.alerts
+    return (
+        alerts is not None
+        and alerts.all_resolved_at is not None
+        and not state.resolved
+        and state.highest_severity is Severity.SEV4
+        and state.declared_by.startswith("system:")
+        and not state.touched
+    )
+
+
+def _alerts_quiet(ctx: _Context) -> Iterator[Action]:
+    """Every alert of the group resolved: the IC is told (a person decides, SEV1-3 never resolve
+    themselves); an untouched alert-opened SEV4 resolves itself after the quiet period."""
+    state, alerts = ctx.state, ctx.state.alerts
+    if alerts is None or alerts.all_resolved_at is None or state.resolved:
+        return
+    spell = alerts.quiet_spells
+    if auto_resolvable(state, ctx.policy):
+        quiet = ctx.policy.rules.alerts.auto_resolve_after
+        yield ctx.action(
+            f"alerts:auto-resolve:{spell}", "resolve", "R-SEV", alerts.all_resolved_at + quiet,
+            (f"team:{ctx.runbook.team}",),
+            f"SEV4 opened by an alert nobody touched; its alerts resolved {format_duration(quiet)} ago",
+        )
+        return
+    yield ctx.action(
+        f"alerts:all-resolved:{spell}", "remind", "R-ROLE-1", alerts.all_resolved_at, ctx.resolve((Target.ic,)),
+        f"all {alerts.seen} alerts of the group resolved; the IC decides whether the incident is",
     )
 
 

@@ -5,6 +5,7 @@ WARROOM_NAMESPACE         Temporal namespace                       (default)
 WARROOM_DATA_DIR          outbox, dev-server database, logs        (.warroom)
 WARROOM_RUNBOOKS          policy.yaml, oncall.yaml, services/      (runbooks)
 WARROOM_TASK_QUEUE        the worker's task queue                  (warroom)
+WARROOM_CONFIG            warroom.yaml: source auth, providers     (warroom.yaml)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Settings(BaseModel):
     data_dir: Path = Path(".warroom")
     runbooks: Path = Path("runbooks")
     task_queue: str = TASK_QUEUE
+    config_file: Path = Path("warroom.yaml")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -34,6 +36,7 @@ class Settings(BaseModel):
             "data_dir": os.environ.get("WARROOM_DATA_DIR"),
             "runbooks": os.environ.get("WARROOM_RUNBOOKS"),
             "task_queue": os.environ.get("WARROOM_TASK_QUEUE"),
+            "config_file": os.environ.get("WARROOM_CONFIG"),
         }
         values = {k: v for k, v in env.items() if v}
         values.update({k: v for k, v in overrides.items() if v is not None})

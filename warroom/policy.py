@@ -8,22 +8,15 @@ Errors name the file, the line, the field and the bad value.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-import yaml
-from pydantic import ValidationError
 
 from warroom.roster import Roster, Team
 from warroom.rules import Frozen, Rules
 from warroom.runbook import Runbook
+from warroom.yamlfile import ConfigError, Path_, dotted, load_model
 
 
-class PolicyError(Exception):
+class PolicyError(ConfigError):
     """Invalid policy files; `problems` holds one line per error."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 class Policy(Frozen):
@@ -42,79 +35,14 @@ class Policy(Frozen):
         return self.model_copy(update={"runbooks": {service: self.runbooks[service]}})
 
 
-Path_ = tuple[str | int, ...]
-
-
-def _lines(node: yaml.Node, path: Path_, into: dict[Path_, int], problems: list[str], name: str) -> None:
-    into[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        seen: set[Any] = set()
-        for key, value in node.value:
-            if key.value in seen:
-                problems.append(f"{name}:{key.start_mark.line + 1}: {_dotted(path + (key.value,))}: key appears twice")
-            seen.add(key.value)
-            _lines(value, path + (key.value,), into, problems, name)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, value in enumerate(node.value):
-            _lines(value, path + (index,), into, problems, name)
-
-
-def _dotted(path: Path_) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "(top level)"
-
-
-def _read(file: Path, problems: list[str]) -> tuple[Any, dict[Path_, int]]:
-    try:
-        text = file.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except OSError as exc:
-        problems.append(f"{file}: cannot read: {exc.strerror}")
-        return None, {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}" if mark else str(file)
-        problems.append(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}")
-        return None, {}
-    lines: dict[Path_, int] = {}
-    if node is not None:
-        _lines(node, (), lines, problems, str(file))
-    return data, lines
-
-
-def _validate(model: type[Frozen], file: Path, problems: list[str]) -> tuple[Any, dict[Path_, int]]:
-    data, lines = _read(file, problems)
-    if data is None:
-        if file.exists() and not problems:
-            problems.append(f"{file}: the file is empty")
-        return None, lines
-    try:
-        return model.model_validate(data), lines
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            known = loc
-            while known and known not in lines:
-                known = known[:-1]
-            line = lines.get(known, 1)
-            bad = error.get("input")
-            got = f" (got {bad!r})" if isinstance(bad, (str, int, float, bool)) or bad is None else ""
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append(f"{file}:{line}: {_dotted(loc)}: {message}{got}")
-        return None, lines
-
-
 def load_policy(directory: Path | str) -> Policy:
     """Load and cross-check `policy.yaml`, `oncall.yaml` and `services/*.yaml` under directory."""
     root = Path(directory)
     problems: list[str] = []
     if not root.is_dir():
         raise PolicyError([f"{root}: no such directory"])
-    rules, _ = _validate(Rules, root / "policy.yaml", problems)
-    roster, roster_lines = _validate(Roster, root / "oncall.yaml", problems)
+    rules, _ = load_model(Rules, root / "policy.yaml", problems)
+    roster, roster_lines = load_model(Roster, root / "oncall.yaml", problems)
     if roster is not None:
         problems += _check_roster(roster, root / "oncall.yaml", roster_lines)
     runbooks: dict[str, Runbook] = {}
@@ -122,7 +50,7 @@ def load_policy(directory: Path | str) -> Policy:
     if not service_files:
         problems.append(f"{root / 'services'}: no service runbook (*.yaml) found")
     for file in service_files:
-        runbook, lines = _validate(Runbook, file, problems)
+        runbook, lines = load_model(Runbook, file, problems)
         if runbook is None:
             continue
         if runbook.service != file.stem:
@@ -132,6 +60,11 @@ def load_policy(directory: Path | str) -> Policy:
         runbooks[runbook.service] = runbook
         if roster is not None:
             problems += _cross_check(runbook, roster, file, lines)
+    if rules is not None and rules.alerts.default_service and runbooks and rules.alerts.default_service not in runbooks:
+        problems.append(
+            f"{root / 'policy.yaml'}: alerts.default_service: {rules.alerts.default_service!r} has no runbook"
+            f" (services: {', '.join(sorted(runbooks))})"
+        )
     if problems:
         raise PolicyError(problems)
     return Policy(rules=rules, roster=roster, runbooks=runbooks)
@@ -149,7 +82,7 @@ def _check_roster(roster: Roster, file: Path, lines: dict[Path_, int]) -> list[s
 
     def unknown(path: Path_, handle: str) -> None:
         if handle not in known:
-            problems.append(f"{file}:{lines.get(path, 1)}: {_dotted(path)}: unknown handle {handle!r} (not under people)")
+            problems.append(f"{file}:{lines.get(path, 1)}: {dotted(path)}: unknown handle {handle!r} (not under people)")
 
     for group in ("leadership", "executives", "legal", "comms_pool"):
         for index, handle in enumerate(getattr(roster, group)):

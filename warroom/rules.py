@@ -207,6 +207,15 @@ class ActionItems(Frozen):
     escalate_every: Duration
 
 
+class AlertRules(Frozen):
+    """How alerts become incidents (warroom.alerts)."""
+
+    default_service: str | None = None  # alerts no runbook matches; None: the first runbook by name
+    default_severity: Severity = Severity.SEV2  # no runbook maps its severity: R-SEV-5, the higher when unclear
+    auto_resolve_after: Duration = timedelta(minutes=30)  # SEV4 nobody touched, after all its alerts resolved
+    group_retention: Duration = timedelta(days=7)  # an alert group with no open incident stays this long idle
+
+
 class Rules(Frozen):
     """The whole of policy.yaml."""
 
@@ -218,6 +227,7 @@ class Rules(Frozen):
     resolution: Resolution = Resolution()
     review: Review
     action_items: ActionItems
+    alerts: AlertRules = AlertRules()  # a default: incidents snapshotted before it existed still load
 
     @field_validator("severities")
     @classmethod

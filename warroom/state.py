@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -48,7 +49,7 @@ class Stage(StrEnum):
 
 
 Flag = Literal["data-loss", "regulatory"]
-ActionKind = Literal["page", "escalate", "notify", "remind", "ticket"]
+ActionKind = Literal["page", "escalate", "notify", "remind", "ticket", "resolve"]
 
 
 class TimelineEvent(Model):
@@ -111,6 +112,18 @@ class Done(Model):
     targets: tuple[str, ...]
 
 
+class AlertOrigin(Model):
+    """The alert group an incident was opened by (warroom.alerts)."""
+
+    group_id: str
+    source: str
+    firing: int
+    seen: int
+    links: tuple[str, ...] = ()
+    all_resolved_at: AwareDatetime | None = None  # every alert of the group resolved, and since when
+    quiet_spells: int = 0  # how often the group went all-resolved: keys its reminders
+
+
 class ReviewRecord(Model):
     at: AwareDatetime
     actor: str
@@ -141,6 +154,8 @@ class IncidentState(Model):
     resolved_by: str | None = None
     review: ReviewRecord | None = None
     closed_at: AwareDatetime | None = None
+    alerts: AlertOrigin | None = None
+    previous_incident: str | None = None  # the alert group's earlier incident, ended before this one
     done: dict[str, Done] = {}
     timeline: tuple[TimelineEvent, ...] = ()
 
@@ -169,6 +184,11 @@ class IncidentState(Model):
         """The Temporal UI's static summary: `SEV1 · payments · Checkout failing`."""
         return f"{self.severity} · {self.service} · {self.title}"
 
+    @property
+    def touched(self) -> bool:
+        """Has any person acted on it (besides declaring)?"""
+        return any(not e.actor.startswith("system:") and e.actor != "warroom" for e in self.timeline[1:])
+
     def reached(self, kinds: tuple[ActionKind, ...]) -> set[str]:
         """Everyone already reached by actions of these kinds."""
         return {t for d in self.done.values() if d.kind in kinds for t in d.targets}
@@ -185,8 +205,9 @@ _ID = re.compile(r"^(?:INC-?)?([0-9A-HJKMNP-TV-Z]{5})$")
 _CROCKFORD_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
-def new_incident_id() -> str:
-    return "INC-" + "".join(secrets.choice(CROCKFORD) for _ in range(5))
+def new_incident_id(choice: Callable[[str], str] = secrets.choice) -> str:
+    """A fresh id; a workflow passes `workflow.random().choice` so replay draws the same one."""
+    return "INC-" + "".join(choice(CROCKFORD) for _ in range(5))
 
 
 def normalize_incident_id(text: str) -> str:

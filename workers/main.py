@@ -10,12 +10,14 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.channels import ChannelActivities
+from activities.incidents import IncidentActivities
 from activities.outbox import Outbox, OutboxProvider
 from warroom.config import Settings
 from warroom.temporal import connect, ensure_search_attributes
+from workflows.alert_group import AlertGroupWorkflow
 from workflows.incident import IncidentWorkflow
 
-WORKFLOWS = [IncidentWorkflow]
+WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow]
 
 # Our models are pure and deterministic: pass them through the sandbox instead of re-importing
 # pydantic for every workflow run.
@@ -35,7 +37,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=channels(settings).all(),
+        activities=channels(settings).all() + IncidentActivities(client, settings.task_queue).all(),
         workflow_runner=RUNNER,
     )
 

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
 
     from warroom import board
     from warroom.brain import Action, carried_out, decide
-    from warroom.commands import Declare, IncidentCommand, Refused, ReloadPolicy, execute, validate
+    from warroom.commands import Declare, IncidentCommand, Refused, ReloadPolicy, Resolve, execute, validate
     from warroom.delivery import delivery_for
     from warroom.policy import Policy
     from warroom.state import IncidentState
@@ -120,6 +120,10 @@ class IncidentWorkflow:
         return IncidentView(state=self.state, upcoming=self.decision.upcoming)
 
     async def _carry_out(self, action: Action) -> None:
+        if action.kind == "resolve":  # the brain decided the incident resolves itself
+            resolve = Resolve(actor="system:warroom", reason=action.reason)
+            self.state = carried_out(execute(resolve, self.state, self.policy, workflow.now()), action, workflow.now())
+            return
         delivery = delivery_for(self.state, self.policy, action)
         try:
             await workflow.execute_activity(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client, WorkflowHandle
 
@@ -18,6 +18,11 @@ from warroom.config import Settings
 from warroom.policy import Policy, load_policy
 from warroom.rules import Rules
 from workflows.incident import CommandResult, IncidentView, IncidentWorkflow
+
+if TYPE_CHECKING:
+    import httpx
+
+    from warroom.config_file import WarroomConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,3 +119,24 @@ def new_settings(tmp_path: Path, client: Client) -> Settings:
         data_dir=tmp_path,
         task_queue=f"test-{uuid.uuid4().hex[:12]}",
     )
+
+
+def gateway(h: Harness, config: WarroomConfig) -> httpx.AsyncClient:
+    """The real gateway app in-process (ASGI), wired to the harness's Temporal, policy and queue."""
+    import httpx
+
+    from warroom.gateway.app import create_app
+
+    app = create_app(h.settings, h.client, h.policy, config)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
+
+
+async def incidents_of(h: Harness, expected: int = 1, timeout: float = 30) -> list[str]:
+    """Ids of the incidents on the harness's task queue, once there are `expected` of them."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    query = f'TaskQueue="{h.settings.task_queue}" AND WorkflowType="IncidentWorkflow"'
+    while True:
+        found = sorted({w.id async for w in h.client.list_workflows(query)})
+        if len(found) >= expected or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.1)

@@ -33,20 +33,24 @@ class UnknownIncident(Refused):
     pass
 
 
-async def declare(client: Client, policy: Policy, command: Declare, task_queue: str) -> CommandResult:
+async def declare(
+    client: Client, policy: Policy, command: Declare, task_queue: str, incident_id: str | None = None
+) -> CommandResult:
+    """Start an incident. With `incident_id` (an alert group draws it deterministically) a retry
+    finds the incident it already started instead of starting a second one."""
     now = datetime.now(UTC)
     command.check_new(policy, now)
     snapshot = policy.for_service(command.service)
     for _ in range(5):  # 32^5 ids: a collision is rare, and then we draw again
-        incident_id = new_incident_id()
-        provisional = command.start(incident_id, now, snapshot)
+        chosen = incident_id or new_incident_id()
+        provisional = command.start(chosen, now, snapshot)
         try:
             await client.start_workflow(
                 IncidentWorkflow.run,
                 IncidentInput(policy=snapshot, declare=command),
-                id=incident_id,
+                id=chosen,
                 task_queue=task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING if incident_id else WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=board.search_attributes(provisional),
                 memo=board.memo(provisional),
@@ -54,10 +58,12 @@ async def declare(client: Client, policy: Policy, command: Declare, task_queue: 
                 static_details=_checklist(snapshot, command.service),
             )
         except WorkflowAlreadyStartedError:
+            if incident_id:
+                raise Refused(f"{incident_id} already belongs to an ended incident") from None
             continue
         except RPCError as exc:
             raise _unavailable(exc) from None
-        return CommandResult(incident_id=incident_id, message=provisional.timeline[-1].text, stage="detected")
+        return CommandResult(incident_id=chosen, message=provisional.timeline[-1].text, stage="detected")
     raise Unavailable("could not draw a free incident id; try again")
 
 

@@ -13,7 +13,9 @@ from warroom.durations import Duration, format_duration
 from warroom.policy import Policy
 from warroom.rules import Target
 from warroom.severity import Severity, SeverityField
+from warroom.brain import auto_resolvable
 from warroom.state import (
+    AlertOrigin,
     FlagRaised,
     IncidentState,
     InternalUpdate,
@@ -50,6 +52,8 @@ class Declare(Command):
     unclear: tuple[SeverityField, ...] = ()  # the other severities considered
     detected_at: AwareDatetime | None = None
     game_day: bool = False
+    origin: AlertOrigin | None = None  # opened by an alert group
+    previous: str | None = None  # that group's earlier incident, which had ended
 
     @model_validator(mode="before")
     @classmethod
@@ -77,6 +81,8 @@ class Declare(Command):
         now = now.astimezone(UTC)
         detected = min((self.detected_at or now).astimezone(UTC), now)
         text = f"declared {self.severity} on {self.service}: {self.title}"
+        if now - detected >= timedelta(minutes=1):
+            text += f" (detected {format_duration(now - detected)} earlier, {detected:%H:%M} UTC)"
         if self.unclear:
             others = ", ".join(s.value for s in self.unclear)
             text += f" (unclear between {self.severity} and {others}: took the higher, R-SEV-5)"
@@ -87,10 +93,16 @@ class Declare(Command):
             detected_at=detected,
             declared_by=self.actor,
             game_day=self.game_day,
-            severities=(SeverityChange(at=detected, severity=self.severity, actor=self.actor),),
+            # the response starts now, when warroom knows: an alert that began hours ago must not
+            # fire every first-15-minute deadline at once (R-ESC-18 still counts from detection)
+            severities=(SeverityChange(at=now, severity=self.severity, actor=self.actor),),
             severity_confirmed=self.human,
+            alerts=self.origin,
+            previous_incident=self.previous,
         )
-        state = state.record(detected, self.actor, "declared", text)
+        if self.previous:
+            text += f"; the alert group's previous incident {self.previous} had ended"
+        state = state.record(now, self.actor, "declared", text)
         chain = policy.team(self.service).chain(now)
         if self.human and chain and chain[0][1] == self.actor:
             state = state.record(
@@ -360,6 +372,10 @@ class Resolve(Command):
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         if self.actor == state.ic:
             return
+        if not self.human:
+            if auto_resolvable(state, policy):
+                return
+            raise Refused(f"{state.id}: only a SEV4 opened by an alert nobody touched resolves itself")
         allowed = _with_reason(policy, state)
         if self.actor in allowed and self.reason.strip():
             return
@@ -381,6 +397,44 @@ class Resolve(Command):
             now, self.actor, "resolved", text, status=Status.resolved, resolved_at=now, resolved_by=self.actor,
             mitigated_at=state.mitigated_at or now, closed_at=None if needed else now,
         )
+
+
+class RecordAlerts(Command):
+    """An alert group's news folded into its incident: counts, links, what changed. A resolved
+    incident refuses it, and the group opens a new incident on its next firing instead."""
+
+    verb: Literal["alerts"] = "alerts"
+    acknowledges: ClassVar[bool] = False
+    group_id: str
+    source: str
+    firing: int = Field(ge=0)
+    seen: int = Field(ge=0)
+    changes: tuple[str, ...]
+    links: tuple[str, ...] = ()
+    severity: Severity | None = None  # what the group's firing alerts map to now
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        if self.human:
+            raise Refused("alerts are recorded by the alert ingestion, not by people")
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        before = state.alerts
+        quiet = self.firing == 0
+        origin = AlertOrigin(
+            group_id=self.group_id, source=self.source, firing=self.firing, seen=self.seen,
+            links=tuple(dict.fromkeys((before.links if before else ()) + self.links))[-20:],
+            all_resolved_at=(before.all_resolved_at if before and before.all_resolved_at else now) if quiet else None,
+            quiet_spells=(before.quiet_spells if before else 0) + (1 if quiet and not (before and before.all_resolved_at) else 0),
+        )
+        text = f"alerts: {'; '.join(self.changes)} — {self.firing} firing of {self.seen}"
+        state = state.record(now, self.actor, "alerts", text, alerts=origin)
+        if self.severity is not None and self.severity.above(state.severity) and not state.severity_confirmed:
+            change = SeverityChange(at=now, severity=self.severity, actor=self.actor)
+            state = state.record(
+                now, self.actor, "severity", f"upgraded {state.severity} → {self.severity}: a firing alert maps to it",
+                severities=state.severities + (change,),
+            )
+        return state
 
 
 class SubmitReview(Command):

@@ -11,6 +11,10 @@ from temporalio.client import Client
 
 from activities.outbox import Outbox, OutboxRow
 from warroom.config import Settings
+from warroom.config_file import WarroomConfig, load_config
+from warroom.gateway import alerts
+from warroom.gateway.alerts import AlertIngest
+from warroom.policy import Policy, load_policy
 from warroom.temporal import Unavailable, connect
 
 
@@ -29,11 +33,20 @@ class TemporalLink:
             return self._client
 
 
-def create_app(settings: Settings, client: Client | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    client: Client | None = None,
+    policy: Policy | None = None,
+    config: WarroomConfig | None = None,
+) -> FastAPI:
+    """The gateway; `policy` and `config` default to the files the settings name."""
     app = FastAPI(title="warroom gateway", version="0.1.0")
     link = TemporalLink(settings, client)
     app.state.temporal = link
     outbox = Outbox(settings.outbox_path)
+    policy = policy or load_policy(settings.runbooks)
+    config = config or load_config(settings.config_file)
+    app.include_router(alerts.router(AlertIngest(config.ingest, policy, link.client, settings.task_queue)))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

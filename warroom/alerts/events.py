@@ -1,0 +1,44 @@
+"""The normalised form every alert source is parsed into."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+Source = Literal["alertmanager", "grafana", "pagerduty", "generic"]
+AlertStatus = Literal["firing", "resolved", "acknowledged"]
+
+
+class AlertEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    fingerprint: str  # identity of one alert inside its group
+    status: AlertStatus
+    name: str  # alertname, or the event's summary
+    labels: dict[str, str] = {}
+    starts_at: AwareDatetime | None = None
+    links: tuple[str, ...] = ()
+    severity: str | None = None  # the source's own word (label value, PagerDuty severity, SEV2…)
+    service: str | None = None  # a service the source names outright (routing key, generic field)
+
+
+class AlertBatch(BaseModel):
+    """One webhook request's news about one alert group: one signal, not one per alert."""
+
+    model_config = ConfigDict(frozen=True)
+    source: Source
+    group_key: str  # Alertmanager and Grafana groupKey, PagerDuty dedup_key, generic dedup_key
+    title: str
+    alerts: tuple[AlertEvent, ...]
+    truncated: int = 0  # alerts the sender left out (Alertmanager max_alerts)
+
+    @property
+    def group_id(self) -> str:
+        return group_workflow_id(self.source, self.group_key)
+
+
+def group_workflow_id(source: str, group_key: str) -> str:
+    """`alerts-<source>-<digest>`: group keys are long and full of braces and quotes."""
+    digest = hashlib.sha256(group_key.encode()).hexdigest()[:24]
+    return f"alerts-{source}-{digest}"

@@ -1,0 +1,142 @@
+"""An alert group's memory and what each batch of news does to it: pure, like the incident brain.
+
+Re-sends change nothing (Alertmanager repeats whole groups every group_interval and
+repeat_interval); the first firing alert opens an incident; later changes are folded into it; a
+group whose incident has ended opens a new one, linked to it, on its next firing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime
+
+from warroom.alerts.events import AlertBatch, AlertEvent, Source
+from warroom.alerts.routing import service_of, severity_of
+from warroom.commands import Ack, Declare, RecordAlerts
+from warroom.policy import Policy
+from warroom.severity import Severity
+from warroom.state import AlertOrigin, Model
+
+
+class AlertRecord(Model):
+    status: str
+    name: str
+    severity: Severity
+    changed_at: AwareDatetime
+    links: tuple[str, ...] = ()
+
+
+class GroupState(Model):
+    group_id: str
+    source: Source
+    group_key: str
+    alerts: dict[str, AlertRecord] = {}
+    service: str | None = None  # decided by the first firing alert
+    incident: str | None = None  # the open incident this group feeds
+    previous: str | None = None  # its last incident that ended
+    last_news_at: AwareDatetime | None = None
+
+    @property
+    def firing(self) -> int:
+        return sum(1 for a in self.alerts.values() if a.status == "firing")
+
+
+class Open(Model):
+    declare: Declare
+
+
+class Send(Model):
+    command: RecordAlerts | Ack
+    new_firing: bool = False  # if the incident has ended, this news opens the next one
+
+
+Effect = Open | Send
+
+
+def ingest(group: GroupState, batch: AlertBatch, policy: Policy, now: datetime) -> tuple[GroupState, list[Effect]]:
+    """Fold one batch into the group; return what must happen to incidents because of it."""
+    actor = f"system:{batch.source}"
+    service = group.service or service_of(_first_firing(batch) or batch.alerts[0], policy)
+    runbook = policy.runbook(service)
+    alerts = dict(group.alerts)
+    changes: list[str] = []
+    acknowledged = False
+    new_firing = False
+    for alert in batch.alerts:
+        if alert.status == "acknowledged":
+            acknowledged = True
+            continue
+        known = alerts.get(alert.fingerprint)
+        if known is not None and known.status == alert.status:
+            continue  # a re-send
+        alerts[alert.fingerprint] = AlertRecord(
+            status=alert.status, name=alert.name, severity=severity_of(alert, runbook, policy),
+            changed_at=now, links=alert.links,
+        )
+        new_firing |= alert.status == "firing"
+        changes.append(f"{alert.status}: {_describe(alert)}")
+    if not changes and not acknowledged:
+        return group, []
+    group = group.model_copy(update={"alerts": alerts, "service": service, "last_news_at": now})
+    if group.incident is None:
+        return (group, [Open(declare=opening(group, batch, policy, now))]) if new_firing else (group, [])
+    effects: list[Effect] = []
+    if changes:
+        effects.append(Send(command=record(group, changes, batch, actor), new_firing=new_firing))
+    if acknowledged:
+        effects.append(Send(command=Ack(actor=actor)))
+    return group, effects
+
+
+def ended(group: GroupState, send: Send, batch: AlertBatch, policy: Policy, now: datetime) -> tuple[GroupState, list[Effect]]:
+    """The group's incident refused the news because it had ended: remember it, and open a new
+    incident, linked to it, if the news was a new firing alert."""
+    group = group.model_copy(update={"previous": group.incident, "incident": None})
+    return (group, [Open(declare=opening(group, batch, policy, now))]) if send.new_firing else (group, [])
+
+
+def opened(group: GroupState, incident_id: str) -> GroupState:
+    return group.model_copy(update={"incident": incident_id})
+
+
+def opening(group: GroupState, batch: AlertBatch, policy: Policy, now: datetime) -> Declare:
+    firing = [a for a in group.alerts.values() if a.status == "firing"]
+    severity = Severity.highest([a.severity for a in firing]) if firing else policy.rules.alerts.default_severity
+    starts = [a.starts_at for a in batch.alerts if a.status == "firing" and a.starts_at is not None]
+    return Declare(
+        actor=f"system:{batch.source}",
+        title=batch.title[:200],
+        service=group.service,
+        severity=severity,
+        detected_at=min([*starts, now]),
+        origin=AlertOrigin(
+            group_id=group.group_id, source=group.source, firing=group.firing, seen=len(group.alerts),
+            links=_links(group),
+        ),
+        previous=group.previous,
+    )
+
+
+def record(group: GroupState, changes: list[str], batch: AlertBatch, actor: str) -> RecordAlerts:
+    firing = [a for a in group.alerts.values() if a.status == "firing"]
+    more = f" (+{batch.truncated} not sent)" if batch.truncated else ""
+    return RecordAlerts(
+        actor=actor, group_id=group.group_id, source=group.source, firing=group.firing, seen=len(group.alerts),
+        changes=tuple(changes[:10]) + ((f"… {len(changes) - 10} more{more}",) if len(changes) > 10 else ()),
+        links=_links(group),
+        severity=Severity.highest([a.severity for a in firing]) if firing else None,
+    )
+
+
+def _first_firing(batch: AlertBatch) -> AlertEvent | None:
+    return next((a for a in batch.alerts if a.status == "firing"), None)
+
+
+def _describe(alert: AlertEvent) -> str:
+    detail = ", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k not in ("alertname", "severity"))
+    return f"{alert.name} {{{detail[:120]}}}" if detail else alert.name
+
+
+def _links(group: GroupState) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(link for a in group.alerts.values() for link in a.links))[:10]

@@ -1,0 +1,173 @@
+"""Alert webhooks: Alertmanager, Grafana, PagerDuty Events v2, and warroom's generic format.
+
+Every request goes the same way: size (413), content type (415), credentials (401/403), JSON
+(400), shape (422 naming each bad field), then one signal-with-start to its alert group. 2xx only
+once Temporal accepted the signal; 503 with Retry-After when it cannot be reached (senders retry
+on 5xx and drop on 4xx). Nothing is started on any error.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from opentelemetry import propagate, trace
+from pydantic import BaseModel, ValidationError
+from temporalio.service import RPCError
+
+from warroom.alerts import alertmanager, generic, grafana, pagerduty
+from warroom.alerts.events import AlertBatch
+from warroom.config_file import Ingest
+from warroom.gateway import auth
+from warroom.policy import Policy
+from warroom.temporal import Unavailable
+from workflows.alert_group import AlertGroupWorkflow, GroupInput
+
+tracer = trace.get_tracer("warroom.gateway")
+RETRY_AFTER_S = "10"
+SIGNAL_TIMEOUT = timedelta(seconds=5)
+
+
+class Rejected(Exception):
+    """A request refused before anything was started."""
+
+    def __init__(self, status: int, message: str, errors: list[str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.errors = status, message, errors or []
+
+
+class AlertIngest:
+    """What the alert endpoints share: limits, credentials, the policy and the Temporal link."""
+
+    def __init__(self, config: Ingest, policy: Policy, client: Callable[[], Any], task_queue: str):
+        self.config, self.policy, self.client, self.task_queue = config, policy, client, task_queue
+
+    async def body(self, request: Request) -> bytes:
+        limit = self.config.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise Rejected(413, f"body larger than {limit} bytes")
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            raise Rejected(415, f"content-type must be application/json, not {kind or 'missing'}")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Rejected(413, f"body larger than {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    def parse(body: bytes, model: type[BaseModel]) -> Any:
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise Rejected(400, f"body is not JSON: {exc}") from None
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            errors = [
+                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            ]
+            raise Rejected(422, "invalid payload", errors) from None
+
+    async def signal(self, batch: AlertBatch) -> None:
+        """Signal-with-start the batch's alert group; Unavailable when Temporal does not take it."""
+        try:
+            client = await self.client()
+            await client.start_workflow(
+                AlertGroupWorkflow.run,
+                GroupInput(group_id=batch.group_id, source=batch.source, group_key=batch.group_key, policy=self.policy),
+                id=batch.group_id,
+                task_queue=self.task_queue,
+                start_signal="alerts",
+                start_signal_args=[batch],
+                static_summary=f"alert group · {batch.source} · {batch.title[:120]}",
+                rpc_timeout=SIGNAL_TIMEOUT,
+            )
+        except RPCError as exc:
+            raise Unavailable(f"Temporal did not take the signal: {exc.message}") from None
+
+
+def _reply(status: int, body: dict[str, Any], retry: bool = False) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={"Retry-After": RETRY_AFTER_S} if retry else None)
+
+
+def router(ingest: AlertIngest) -> APIRouter:
+    routes = APIRouter(prefix="", tags=["alerts"])
+
+    async def handle(request: Request, work: Callable[[bytes], Any]) -> JSONResponse:
+        context = propagate.extract(dict(request.headers))
+        with tracer.start_as_current_span(f"POST {request.url.path}", context=context, kind=trace.SpanKind.SERVER):
+            try:
+                body = await ingest.body(request)
+                return await work(body)
+            except Rejected as exc:
+                return _reply(exc.status, {"error": exc.message, "errors": exc.errors})
+            except auth.AuthError as exc:
+                return _reply(exc.status, {"error": str(exc), "errors": []})
+            except Unavailable as exc:
+                return _reply(503, {"error": f"{exc}; retry later", "errors": []}, retry=True)
+
+    def accepted(batch: AlertBatch) -> JSONResponse:
+        return _reply(200, {"status": "accepted", "group": batch.group_id, "alerts": len(batch.alerts)})
+
+    @routes.post("/v1/alerts/alertmanager", summary="Prometheus Alertmanager webhook (payload version 4)")
+    async def from_alertmanager(request: Request) -> JSONResponse:
+        async def work(body: bytes) -> JSONResponse:
+            auth.header_auth(ingest.config.alertmanager, request.headers, "alertmanager")
+            batch = ingest.parse(body, alertmanager.Payload).to_batch()
+            await ingest.signal(batch)
+            return accepted(batch)
+
+        return await handle(request, work)
+
+    @routes.post("/v1/alerts/grafana", summary="Grafana unified alerting webhook")
+    async def from_grafana(request: Request) -> JSONResponse:
+        async def work(body: bytes) -> JSONResponse:
+            auth.grafana(ingest.config.grafana, request.headers, body)
+            batch = ingest.parse(body, grafana.Payload).to_batch()
+            await ingest.signal(batch)
+            return accepted(batch)
+
+        return await handle(request, work)
+
+    @routes.post("/v1/alerts/generic", summary="warroom's generic alert (Standard Webhooks signed)")
+    async def from_generic(request: Request) -> JSONResponse:
+        async def work(body: bytes) -> JSONResponse:
+            auth.standard_webhooks(ingest.config.generic, request.headers, body)
+            batch = ingest.parse(body, generic.Event).to_batch()
+            await ingest.signal(batch)
+            return accepted(batch)
+
+        return await handle(request, work)
+
+    async def from_pagerduty(request: Request) -> JSONResponse:
+        """Answers exactly as PagerDuty's Events API v2 does."""
+        context = propagate.extract(dict(request.headers))
+        with tracer.start_as_current_span(f"POST {request.url.path}", context=context, kind=trace.SpanKind.SERVER):
+            try:
+                body = await ingest.body(request)
+                event: pagerduty.Event = ingest.parse(body, pagerduty.Event)
+                service = auth.pagerduty(ingest.config.pagerduty, event.routing_key)
+                key = event.key()
+                await ingest.signal(event.to_batch(key, service))
+            except Rejected as exc:
+                message = "Event object is invalid" if exc.status in (400, 422) else exc.message
+                return _reply(400 if exc.status == 422 else exc.status,
+                              {"status": "invalid event", "message": message, "errors": exc.errors or [exc.message]})
+            except auth.AuthError as exc:
+                return _reply(exc.status, {"status": "invalid event", "message": str(exc), "errors": [str(exc)]})
+            except Unavailable as exc:
+                return _reply(503, {"status": "unavailable", "message": f"{exc}; retry later", "errors": []}, retry=True)
+            return _reply(202, {"status": "success", "message": "Event processed", "dedup_key": key})
+
+    routes.add_api_route("/v1/alerts/pagerduty", from_pagerduty, methods=["POST"], summary="PagerDuty Events API v2")
+    routes.add_api_route("/v2/enqueue", from_pagerduty, methods=["POST"], summary="PagerDuty Events API v2 (its own path)")
+    return routes

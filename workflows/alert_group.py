@@ -1,0 +1,93 @@
+"""AlertGroupWorkflow: one per alert group (source + dedup key), fed by signal-with-start from the
+gateway, one signal per group per request. The rules are in warroom.alerts.group; this file only
+moves batches in and effects out."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel, ConfigDict
+
+    from activities.incidents import OpenIncident, Outcome, SendCommand
+    from warroom.alerts import group as rules
+    from warroom.alerts.events import AlertBatch, Source
+    from warroom.policy import Policy
+    from warroom.state import new_incident_id
+
+CALL = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30))}
+
+
+class GroupInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    group_id: str
+    source: Source
+    group_key: str
+    policy: Policy
+    state: rules.GroupState | None = None  # carried over by continue-as-new
+
+
+@workflow.defn
+class AlertGroupWorkflow:
+    @workflow.init
+    def __init__(self, start: GroupInput) -> None:
+        self.policy = start.policy
+        self.group = start.state or rules.GroupState(group_id=start.group_id, source=start.source, group_key=start.group_key)
+        self.inbox: list[AlertBatch] = []
+
+    @workflow.signal
+    def alerts(self, batch: AlertBatch) -> None:
+        self.inbox.append(batch)
+
+    @workflow.query
+    def state(self) -> rules.GroupState:
+        return self.group
+
+    @workflow.run
+    async def run(self, start: GroupInput) -> rules.GroupState:
+        retention = self.policy.rules.alerts.group_retention
+        while True:
+            try:
+                await workflow.wait_condition(lambda: bool(self.inbox), timeout=retention, timeout_summary="idle")
+            except asyncio.TimeoutError:
+                if self.group.incident is None or not await self._still_open(self.group.incident):
+                    return self.group  # quiet for the whole retention: a later alert starts afresh
+                continue
+            while self.inbox:
+                batch = self.inbox.pop(0)
+                self.group, effects = rules.ingest(self.group, batch, self.policy, workflow.now())
+                await self._carry_out(effects, batch)
+            if workflow.info().is_continue_as_new_suggested() and not self.inbox:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(
+                    GroupInput(group_id=self.group.group_id, source=self.group.source,
+                               group_key=self.group.group_key, policy=self.policy, state=self.group)
+                )
+
+    async def _carry_out(self, effects: list[rules.Effect], batch: AlertBatch) -> None:
+        for effect in effects:
+            if isinstance(effect, rules.Open):
+                incident_id = new_incident_id(workflow.random().choice)
+                snapshot = self.policy.for_service(effect.declare.service)
+                opened = await workflow.execute_activity(
+                    "open_incident", OpenIncident(incident_id=incident_id, policy=snapshot, declare=effect.declare),
+                    result_type=str, summary=f"open {incident_id}", **CALL,
+                )
+                self.group = rules.opened(self.group, opened)
+                continue
+            assert self.group.incident is not None
+            outcome = await workflow.execute_activity(
+                "incident_command", SendCommand(incident_id=self.group.incident, command=effect.command),
+                result_type=Outcome, summary=f"{effect.command.verb} → {self.group.incident}", **CALL,
+            )
+            if outcome.ended:
+                self.group, more = rules.ended(self.group, effect, batch, self.policy, workflow.now())
+                await self._carry_out(more, batch)
+                return
+
+    async def _still_open(self, incident_id: str) -> bool:
+        return await workflow.execute_activity("incident_is_open", incident_id, result_type=bool, **CALL)
