@@ -1,5 +1,8 @@
 """Alert webhooks: Alertmanager, Grafana, PagerDuty Events v2, and warroom's generic format.
 
+FastAPI traces each request itself (its native OpenTelemetry span, continuing a `traceparent`
+the sender passes); the Temporal tracing interceptor carries that trace into the workflows.
+
 Every request goes the same way: size (413), content type (415), credentials (401/403), JSON
 (400), shape (422 naming each bad field), then one signal-with-start to its alert group. 2xx only
 once Temporal accepted the signal; 503 with Retry-After when it cannot be reached (senders retry
@@ -15,7 +18,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from opentelemetry import propagate, trace
 from pydantic import BaseModel, ValidationError
 from temporalio.service import RPCError
 
@@ -27,7 +29,6 @@ from warroom.policy import Policy
 from warroom.temporal import Unavailable
 from workflows.alert_group import AlertGroupWorkflow, GroupInput
 
-tracer = trace.get_tracer("warroom.gateway")
 RETRY_AFTER_S = "10"
 SIGNAL_TIMEOUT = timedelta(seconds=5)
 
@@ -103,17 +104,15 @@ def router(ingest: AlertIngest) -> APIRouter:
     routes = APIRouter(prefix="", tags=["alerts"])
 
     async def handle(request: Request, work: Callable[[bytes], Any]) -> JSONResponse:
-        context = propagate.extract(dict(request.headers))
-        with tracer.start_as_current_span(f"POST {request.url.path}", context=context, kind=trace.SpanKind.SERVER):
-            try:
-                body = await ingest.body(request)
-                return await work(body)
-            except Rejected as exc:
-                return _reply(exc.status, {"error": exc.message, "errors": exc.errors})
-            except auth.AuthError as exc:
-                return _reply(exc.status, {"error": str(exc), "errors": []})
-            except Unavailable as exc:
-                return _reply(503, {"error": f"{exc}; retry later", "errors": []}, retry=True)
+        try:
+            body = await ingest.body(request)
+            return await work(body)
+        except Rejected as exc:
+            return _reply(exc.status, {"error": exc.message, "errors": exc.errors})
+        except auth.AuthError as exc:
+            return _reply(exc.status, {"error": str(exc), "errors": []})
+        except Unavailable as exc:
+            return _reply(503, {"error": f"{exc}; retry later", "errors": []}, retry=True)
 
     def accepted(batch: AlertBatch) -> JSONResponse:
         return _reply(200, {"status": "accepted", "group": batch.group_id, "alerts": len(batch.alerts)})
@@ -150,23 +149,21 @@ def router(ingest: AlertIngest) -> APIRouter:
 
     async def from_pagerduty(request: Request) -> JSONResponse:
         """Answers exactly as PagerDuty's Events API v2 does."""
-        context = propagate.extract(dict(request.headers))
-        with tracer.start_as_current_span(f"POST {request.url.path}", context=context, kind=trace.SpanKind.SERVER):
-            try:
-                body = await ingest.body(request)
-                event: pagerduty.Event = ingest.parse(body, pagerduty.Event)
-                service = auth.pagerduty(ingest.config.pagerduty, event.routing_key)
-                key = event.key()
-                await ingest.signal(event.to_batch(key, service))
-            except Rejected as exc:
-                message = "Event object is invalid" if exc.status in (400, 422) else exc.message
-                return _reply(400 if exc.status == 422 else exc.status,
-                              {"status": "invalid event", "message": message, "errors": exc.errors or [exc.message]})
-            except auth.AuthError as exc:
-                return _reply(exc.status, {"status": "invalid event", "message": str(exc), "errors": [str(exc)]})
-            except Unavailable as exc:
-                return _reply(503, {"status": "unavailable", "message": f"{exc}; retry later", "errors": []}, retry=True)
-            return _reply(202, {"status": "success", "message": "Event processed", "dedup_key": key})
+        try:
+            body = await ingest.body(request)
+            event: pagerduty.Event = ingest.parse(body, pagerduty.Event)
+            service = auth.pagerduty(ingest.config.pagerduty, event.routing_key)
+            key = event.key()
+            await ingest.signal(event.to_batch(key, service))
+        except Rejected as exc:
+            message = "Event object is invalid" if exc.status in (400, 422) else exc.message
+            return _reply(400 if exc.status == 422 else exc.status,
+                          {"status": "invalid event", "message": message, "errors": exc.errors or [exc.message]})
+        except auth.AuthError as exc:
+            return _reply(exc.status, {"status": "invalid event", "message": str(exc), "errors": [str(exc)]})
+        except Unavailable as exc:
+            return _reply(503, {"status": "unavailable", "message": f"{exc}; retry later", "errors": []}, retry=True)
+        return _reply(202, {"status": "success", "message": "Event processed", "dedup_key": key})
 
     routes.add_api_route("/v1/alerts/pagerduty", from_pagerduty, methods=["POST"], summary="PagerDuty Events API v2")
     routes.add_api_route("/v2/enqueue", from_pagerduty, methods=["POST"], summary="PagerDuty Events API v2 (its own path)")
