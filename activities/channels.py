@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from temporalio import activity
 
 from warroom.delivery import Delivery
+from warroom.publicpage import PublicUpdate
 
 
 class Pager(ABC):
@@ -42,9 +43,19 @@ class Ticketing(ABC):
     async def open_ticket(self, delivery: Delivery) -> None: ...
 
 
+class StatusPage(ABC):
+    """Posts customer updates and resolutions: the built-in page, or Atlassian Statuspage."""
+
+    @abstractmethod
+    async def publish(self, update: PublicUpdate) -> None: ...
+
+
 class ChannelActivities:
-    def __init__(self, pager: Pager, notifier: Notifier, messenger: Messenger, ticketing: Ticketing):
+    def __init__(
+        self, pager: Pager, notifier: Notifier, messenger: Messenger, ticketing: Ticketing, statuspage: StatusPage
+    ):
         self.pager, self.notifier, self.messenger, self.ticketing = pager, notifier, messenger, ticketing
+        self.statuspage = statuspage
 
     @activity.defn(name="page")
     async def page(self, delivery: Delivery) -> None:
@@ -62,5 +73,9 @@ class ChannelActivities:
     async def open_ticket(self, delivery: Delivery) -> None:
         await self.ticketing.open_ticket(delivery)
 
+    @activity.defn(name="publish_status")
+    async def publish_status(self, update: PublicUpdate) -> None:
+        await self.statuspage.publish(update)
+
     def all(self) -> list:
-        return [self.page, self.notify, self.remind, self.open_ticket]
+        return [self.page, self.notify, self.remind, self.open_ticket, self.publish_status]

@@ -11,13 +11,15 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.channels import ChannelActivities
 from activities.incidents import IncidentActivities
+from activities.builtin_status import BuiltinStatusPage
 from activities.outbox import Outbox, OutboxProvider
 from warroom.config import Settings
 from warroom.temporal import connect, ensure_search_attributes
 from workflows.alert_group import AlertGroupWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.status_page import StatusPageWorkflow
 
-WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow]
+WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow]
 
 # Our models are pure and deterministic: pass them through the sandbox instead of re-importing
 # pydantic for every workflow run.
@@ -26,10 +28,11 @@ RUNNER = SandboxedWorkflowRunner(
 )
 
 
-def channels(settings: Settings) -> ChannelActivities:
-    """The providers per channel; the outbox is the default for all four."""
+def channels(client: Client, settings: Settings) -> ChannelActivities:
+    """The providers per channel; the outbox is the default for all four, the built-in page for status."""
     outbox = OutboxProvider(Outbox(settings.outbox_path))
-    return ChannelActivities(pager=outbox, notifier=outbox, messenger=outbox, ticketing=outbox)
+    statuspage = BuiltinStatusPage(client, settings.task_queue)
+    return ChannelActivities(pager=outbox, notifier=outbox, messenger=outbox, ticketing=outbox, statuspage=statuspage)
 
 
 def build_worker(client: Client, settings: Settings) -> Worker:
@@ -37,7 +40,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=channels(settings).all() + IncidentActivities(client, settings.task_queue).all(),
+        activities=channels(client, settings).all() + IncidentActivities(client, settings.task_queue).all(),
         workflow_runner=RUNNER,
     )
 

@@ -1,0 +1,72 @@
+"""The public status page's model: components and their states, public incidents and their
+updates. Held by StatusPageWorkflow (built-in) or mirrored to Atlassian Statuspage."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime
+
+from warroom.severity import Severity
+from warroom.state import Model, Status
+
+
+class ComponentStatus(StrEnum):
+    """Statuspage's component states, worst last."""
+
+    operational = "operational"
+    degraded_performance = "degraded_performance"
+    partial_outage = "partial_outage"
+    major_outage = "major_outage"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class PublicStatus(StrEnum):
+    """Statuspage's incident states."""
+
+    investigating = "investigating"
+    identified = "identified"
+    monitoring = "monitoring"
+    resolved = "resolved"
+
+
+COMPONENT_STATUS_OF = {
+    Severity.SEV1: ComponentStatus.major_outage,
+    Severity.SEV2: ComponentStatus.partial_outage,
+    Severity.SEV3: ComponentStatus.degraded_performance,
+    Severity.SEV4: ComponentStatus.degraded_performance,
+}
+
+PUBLIC_STATUS_OF = {
+    Status.detected: PublicStatus.investigating,
+    Status.investigating: PublicStatus.investigating,
+    Status.identified: PublicStatus.identified,
+    Status.mitigating: PublicStatus.monitoring,
+    Status.resolved: PublicStatus.resolved,
+}
+
+
+class PublicUpdate(Model):
+    """One customer-facing update (R-COMM-13), or the resolution, for the status page."""
+
+    key: str  # idempotency: `INC-XXXXX:<action key>`
+    incident_id: str
+    title: str
+    status: PublicStatus
+    body: str
+    at: AwareDatetime
+    components: dict[str, ComponentStatus]  # the incident's affected components and their state now
+    game_day: bool = False  # exercises never reach a real status page (R-GAME-25)
+
+
+class PublicIncident(Model):
+    id: str
+    title: str
+    status: PublicStatus
+    components: dict[str, ComponentStatus]
+    updates: tuple[PublicUpdate, ...]
+    started_at: AwareDatetime
+    resolved_at: AwareDatetime | None = None
