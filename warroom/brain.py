@@ -7,6 +7,7 @@ current facts (who is paged at which severity, which deadline falls when), then 
 now and not yet done, and the time the next one falls due. Nothing is scheduled or cancelled: a
 severity change, an acknowledgement or a resolution changes the facts and the next call re-plans.
 No I/O, no clock, no Temporal: the workflow and `warroom policy simulate` call the same function.
+A rule added later is gated by `state.version`, so running incidents replay exactly.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Action(Model):
     at: AwareDatetime  # when it falls due
     targets: tuple[str, ...]  # roster handles, or `team:<name>` for a ticket queue
     reason: str
+    body: str = ""  # a published message's own text, delivered as written
 
 
 class Decision(Model):
@@ -59,7 +61,7 @@ def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
     return Decision(actions=tuple(due), upcoming=tuple(later), wake_at=later[0].at if later else None)
 
 
-_KIND_ORDER = {"page": 0, "escalate": 1, "notify": 2, "remind": 3, "ticket": 4, "resolve": 5}
+_KIND_ORDER = {"page": 0, "escalate": 1, "notify": 2, "remind": 3, "ticket": 4, "resolve": 5, "publish": 6, "status": 7}
 
 
 def _order(action: Action) -> tuple[datetime, int, str]:
@@ -136,15 +138,16 @@ class _Context:
                 return [state.comms] if state.comms else []
             case Target.responder:
                 return responder
-            case Target.comms_pool | Target.leadership | Target.executives | Target.legal:
+            case Target.comms_pool | Target.leadership | Target.executives | Target.legal | Target.stakeholders:
                 return getattr(roster, target.value)
         raise AssertionError(target)
 
     def action(
-        self, key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str
+        self, key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str,
+        body: str = "",
     ) -> Action:
         # built from already-validated facts: skip re-validation, the brain's hot path
-        return Action.model_construct(key=key, kind=kind, rule=rule, at=at, targets=targets, reason=reason)
+        return Action.model_construct(key=key, kind=kind, rule=rule, at=at, targets=targets, reason=reason, body=body)
 
 
 def _entries(state: IncidentState, policy: Policy) -> Iterator[_Entry]:
@@ -176,9 +179,11 @@ def _obligations(ctx: _Context) -> Iterator[Action]:
         yield from _acknowledge(ctx)
         yield from _first_fifteen(ctx)
         yield from _update_promises(ctx)
+        yield from _communication_deadlines(ctx)
         yield from _sme_reports(ctx)
         yield from _duration_escalations(ctx)
     yield from _alerts_quiet(ctx)
+    yield from _deliveries(ctx)
     yield from _flag_escalations(ctx)
     yield from _manual_escalations(ctx)
     yield from _review(ctx)
@@ -288,6 +293,76 @@ def _update_promises(ctx: _Context) -> Iterator[Action]:
         )
     else:
         yield ctx.action(f"update-due:{n}:ic", "remind", "R-COMM-15", due, ctx.resolve((Target.ic,)), promised)
+
+
+_COMMS = {
+    "stakeholder": ("stakeholder notice", "R-SEV"),
+    "customer": ("customer update", "R-COMM-13"),
+    "executive": ("executive update", "R-COMM-14"),
+}
+
+
+def _communication_deadlines(ctx: _Context) -> Iterator[Action]:
+    """R-ROLE-2: each outward message falls due per severity; the comms lead (the pool while there
+    is none) is reminded halfway, and at the deadline the IC is reminded or warroom sends the
+    templated message itself, per policy. The stakeholder notice is due once; the others recur."""
+    start, state = ctx.response_start, ctx.state
+    if start is None or state.version < 2:
+        return
+    severity = ctx.policy.rules.of(state.severity)
+    policy = ctx.policy.rules.communications
+    for kind, every, deadline in (
+        ("stakeholder", severity.stakeholder_notice_within, policy.stakeholder_notice),
+        ("customer", severity.customer_update_every, policy.customer_update),
+        ("executive", severity.executive_update_every, policy.executive_update),
+    ):
+        sent = state.sent(kind)
+        if every is None or (kind == "stakeholder" and sent):
+            continue
+        base = sent[-1].at if sent else start
+        due = sent[-1].next_update_at if sent and sent[-1].next_update_at else base + every
+        name, rule = _COMMS[kind]
+        n = len(sent)
+        if due > base:
+            lead = ctx.resolve((Target.comms,)) or ctx.resolve((Target.comms_pool,))
+            yield ctx.action(
+                f"comms:{kind}:{n}:remind", "remind", rule, base + (due - base) / 2, lead,
+                f"the {name} is due at {due:%H:%M} UTC",
+            )
+        if deadline.on_deadline == "auto_send":
+            yield ctx.action(
+                f"comms:{kind}:{n}:auto", "publish", rule, due, (kind,),
+                f"the {name} was due: sent from the template, marked automatic",
+            )
+        else:
+            yield ctx.action(
+                f"comms:{kind}:{n}:escalate", "remind", rule, due, ctx.resolve((Target.ic,)),
+                f"the {name} was due at {due:%H:%M} UTC and has not gone out",
+            )
+
+
+def _deliveries(ctx: _Context) -> Iterator[Action]:
+    """Every published message goes out once: executive updates and stakeholder notices by
+    e-mail, customer updates to the status page, and the resolution after a public incident."""
+    state = ctx.state
+    for kind, name in (("stakeholder", Target.stakeholders), ("executive", Target.executives), ("customer", None)):
+        for number, message in enumerate(state.sent(kind), start=1):
+            label, rule = _COMMS[kind]
+            if name is None:
+                yield ctx.action(
+                    f"deliver:customer:{number}", "status", rule, message.at, ("statuspage",),
+                    f"{label} #{number} to the status page", body=message.text,
+                )
+            else:
+                yield ctx.action(
+                    f"deliver:{kind}:{number}", "notify", rule, message.at, ctx.resolve((name,)),
+                    f"{label} #{number}" + (" (automatic)" if message.automatic else ""), body=message.text,
+                )
+    if state.resolved_at is not None and state.sent("customer"):
+        yield ctx.action(
+            "deliver:customer:resolved", "status", "R-COMM-13", state.resolved_at, ("statuspage",),
+            "resolution to the status page",
+        )
 
 
 def _sme_reports(ctx: _Context) -> Iterator[Action]:

@@ -62,8 +62,13 @@ def delivery_for(state: IncidentState, policy: Policy, action: Action) -> Delive
     lines = [
         f"{exercise}{_OPENING[action.kind]} {state.id} · {state.summary}",
         f"{action.reason} ({action.rule}).",
-        f"Status: {state.stage.value}; IC: {state.ic or 'nobody yet'}; detected {state.detected_at:%Y-%m-%d %H:%M} UTC.",
     ]
+    if action.body:  # a published message goes out as its author (or template) wrote it
+        lines += ["", action.body]
+    else:
+        lines.append(
+            f"Status: {state.stage.value}; IC: {state.ic or 'nobody yet'}; detected {state.detected_at:%Y-%m-%d %H:%M} UTC."
+        )
     if action.kind in ("page", "escalate") and state.acknowledged_at is None:
         lines.append(f"Acknowledge: warroom ack {state.id}")
     return Delivery(

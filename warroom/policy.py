@@ -12,6 +12,7 @@ from pathlib import Path
 from warroom.roster import Roster, Team
 from warroom.rules import Frozen, Rules
 from warroom.runbook import Runbook
+from warroom.templates import REQUIRED, load_directory
 from warroom.yamlfile import ConfigError, Path_, dotted, load_model
 
 
@@ -23,9 +24,14 @@ class Policy(Frozen):
     rules: Rules
     roster: Roster
     runbooks: dict[str, Runbook]
+    templates: dict[str, str] = {}  # runbooks/templates/<name>.md.j2; a default keeps older snapshots loading
 
     def runbook(self, service: str) -> Runbook:
         return self.runbooks[service]
+
+    def template(self, name: str, service: str) -> str | None:
+        """The service's own template if its runbook overrides it, else the shared one."""
+        return self.runbooks[service].templates.get(name) or self.templates.get(name)
 
     def team(self, service: str) -> Team:
         return self.roster.teams[self.runbooks[service].team]
@@ -60,6 +66,18 @@ def load_policy(directory: Path | str) -> Policy:
         runbooks[runbook.service] = runbook
         if roster is not None:
             problems += _cross_check(runbook, roster, file, lines)
+    templates, template_problems = load_directory(root / "templates")
+    problems += template_problems
+    missing = [name for name in REQUIRED if name not in templates]
+    if missing and not template_problems:
+        problems.append(f"{root / 'templates'}: missing template(s): {', '.join(f'{m}.md.j2' for m in missing)}")
+    for service in list(runbooks):
+        own, own_problems = load_directory(root / "templates" / service)
+        problems += own_problems
+        unknown = sorted(set(own) - set(REQUIRED))
+        if unknown:
+            problems.append(f"{root / 'templates' / service}: {', '.join(unknown)} override no template")
+        runbooks[service] = runbooks[service].model_copy(update={"templates": own})
     if rules is not None and rules.alerts.default_service and runbooks and rules.alerts.default_service not in runbooks:
         problems.append(
             f"{root / 'policy.yaml'}: alerts.default_service: {rules.alerts.default_service!r} has no runbook"
@@ -67,7 +85,7 @@ def load_policy(directory: Path | str) -> Policy:
         )
     if problems:
         raise PolicyError(problems)
-    return Policy(rules=rules, roster=roster, runbooks=runbooks)
+    return Policy(rules=rules, roster=roster, runbooks=runbooks, templates=templates)
 
 
 def _check_roster(roster: Roster, file: Path, lines: dict[Path_, int]) -> list[str]:
@@ -84,7 +102,7 @@ def _check_roster(roster: Roster, file: Path, lines: dict[Path_, int]) -> list[s
         if handle not in known:
             problems.append(f"{file}:{lines.get(path, 1)}: {dotted(path)}: unknown handle {handle!r} (not under people)")
 
-    for group in ("leadership", "executives", "legal", "comms_pool"):
+    for group in ("leadership", "executives", "legal", "comms_pool", "stakeholders"):
         for index, handle in enumerate(getattr(roster, group)):
             unknown((group, index), handle)
     for name, team in roster.teams.items():

@@ -3,12 +3,16 @@ updates. Held by StatusPageWorkflow (built-in) or mirrored to Atlassian Statuspa
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime
 
+from warroom.comms import compose
+from warroom.policy import Policy
 from warroom.severity import Severity
-from warroom.state import Model, Status
+from warroom.state import IncidentState, Model, Status
+from warroom.templates import MissingField
 
 
 class ComponentStatus(StrEnum):
@@ -70,3 +74,26 @@ class PublicIncident(Model):
     updates: tuple[PublicUpdate, ...]
     started_at: AwareDatetime
     resolved_at: AwareDatetime | None = None
+
+
+def public_update(state: IncidentState, policy: Policy, action_key: str, at: datetime) -> PublicUpdate:
+    """What a `deliver:customer:*` action posts: the customer update as written, with the
+    components it names at the state the severity implies; or the resolution."""
+    messages = state.sent("customer")
+    if action_key == "deliver:customer:resolved":
+        last = messages[-1]
+        try:
+            body = compose("resolution", state, policy, dict(last.fields), None)
+        except MissingField:
+            body = "This incident has been resolved."
+        components = {c: ComponentStatus.operational for c in last.components}
+        status = PublicStatus.resolved
+    else:
+        message = messages[int(action_key.rsplit(":", 1)[1]) - 1]
+        body = message.text
+        components = {c: COMPONENT_STATUS_OF[state.severity] for c in message.components}
+        status = PUBLIC_STATUS_OF[state.status]
+    return PublicUpdate(
+        key=f"{state.id}:{action_key}", incident_id=state.id, title=state.title, status=status, body=body,
+        at=at, components=components, game_day=state.game_day,
+    )

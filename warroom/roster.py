@@ -81,6 +81,7 @@ class Roster(Frozen):
     executives: tuple[str, ...] = ()
     legal: tuple[str, ...] = ()
     comms_pool: tuple[str, ...] = ()
+    stakeholders: tuple[str, ...] = ()
 
     def person(self, handle: str) -> Person | None:
         return next((p for p in self.people if p.handle == handle), None)

@@ -37,6 +37,7 @@ class Target(StrEnum):
     leadership = "leadership"
     executives = "executives"
     legal = "legal"
+    stakeholders = "stakeholders"  # told by the stakeholder notice (support, account managers…)
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -207,6 +208,21 @@ class ActionItems(Frozen):
     escalate_every: Duration
 
 
+class Deadline(Frozen):
+    """At a communication's deadline: remind the IC, or send the templated message automatically."""
+
+    on_deadline: Literal["remind", "auto_send"]
+
+
+class Communications(Frozen):
+    """R-SEV stakeholder notices, R-COMM-13 customer and R-COMM-14 executive updates: the comms
+    lead is reminded halfway to each deadline (R-ROLE-2); the cadences are per severity."""
+
+    stakeholder_notice: Deadline = Deadline(on_deadline="auto_send")
+    customer_update: Deadline = Deadline(on_deadline="remind")
+    executive_update: Deadline = Deadline(on_deadline="auto_send")
+
+
 class AlertRules(Frozen):
     """How alerts become incidents (warroom.alerts)."""
 
@@ -228,6 +244,7 @@ class Rules(Frozen):
     review: Review
     action_items: ActionItems
     alerts: AlertRules = AlertRules()  # a default: incidents snapshotted before it existed still load
+    communications: Communications = Communications()
 
     @field_validator("severities")
     @classmethod

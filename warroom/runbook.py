@@ -59,6 +59,7 @@ class Runbook(Frozen):
     smes: tuple[Sme, ...] = ()
     components: tuple[str, ...] = ()  # status-page components
     checklist: tuple[str, ...] = ()
+    templates: dict[str, str] = {}  # overrides, loaded from runbooks/templates/<service>/ (not written here)
 
     @field_validator("match", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ from warroom.commands import (
     Declare,
     Escalate,
     PostUpdate,
+    Publish,
     Refused,
     Resolve,
     SetFlag,
@@ -31,6 +32,7 @@ from warroom.commands import (
     SubmitReview,
     execute,
 )
+from warroom.commands.internal import carry_out_internal, is_internal
 from warroom.durations import Duration
 from warroom.policy import Policy
 from warroom.state import IncidentState
@@ -46,6 +48,7 @@ EVENTS: dict[str, type[Command]] = {
     "escalate": Escalate,
     "resolve": Resolve,
     "review": SubmitReview,
+    "comms": Publish,
 }
 
 
@@ -129,7 +132,11 @@ def simulate(
         decision = decide(state, snapshot, now)
         for action in decision.actions:
             fired.append(_fired(action, start))
+            if is_internal(action):
+                state = carry_out_internal(action, state, snapshot, now)
             state = carried_out(state, action, now)
+        if decision.actions:
+            continue  # as the workflow does: what they changed may be due at once
         wakes = [t for t in (decision.wake_at, start + pending[0][0].at if pending else None) if t is not None]
         if not wakes or min(wakes) > end or state.closed_at is not None and not pending:
             return fired, state

@@ -49,7 +49,7 @@ class Stage(StrEnum):
 
 
 Flag = Literal["data-loss", "regulatory"]
-ActionKind = Literal["page", "escalate", "notify", "remind", "ticket", "resolve"]
+ActionKind = Literal["page", "escalate", "notify", "remind", "ticket", "resolve", "publish", "status"]
 
 
 class TimelineEvent(Model):
@@ -89,6 +89,23 @@ class InternalUpdate(Model):
     theory: str
     next_steps: str
     next_update_at: AwareDatetime
+    text: str = ""  # rendered from the internal_update template
+
+
+CommsKind = Literal["stakeholder", "customer", "executive"]
+
+
+class Communication(Model):
+    """An outward message the comms lead published (R-ROLE-2), or warroom sent at its deadline."""
+
+    kind: CommsKind
+    at: AwareDatetime
+    actor: str
+    automatic: bool = False
+    fields: dict[str, str]
+    text: str
+    next_update_at: AwareDatetime | None = None
+    components: tuple[str, ...] = ()  # customer updates: the status-page components affected
 
 
 class FlagRaised(Model):
@@ -130,7 +147,14 @@ class ReviewRecord(Model):
     document: str
 
 
+BRAIN_VERSION = 2
+"""Rules an incident runs under. A rule added later applies to incidents declared after it, so a
+running incident's history replays exactly (DESIGN.md: replay tests guard running incidents).
+1: the foundation. 2: communication deadlines (stakeholder notice, customer, executive updates)."""
+
+
 class IncidentState(Model):
+    version: int = 1  # BRAIN_VERSION at declaration; absent in incidents declared before versions
     id: str
     title: str
     service: str
@@ -147,6 +171,7 @@ class IncidentState(Model):
     smes: tuple[SmeTrack, ...] = ()
     reports: dict[str, SmeReports] = {}
     updates: tuple[InternalUpdate, ...] = ()
+    communications: tuple[Communication, ...] = ()
     flags: dict[str, FlagRaised] = {}
     escalations: tuple[ManualEscalation, ...] = ()
     mitigated_at: AwareDatetime | None = None
@@ -188,6 +213,9 @@ class IncidentState(Model):
     def touched(self) -> bool:
         """Has any person acted on it (besides declaring)?"""
         return any(not e.actor.startswith("system:") and e.actor != "warroom" for e in self.timeline[1:])
+
+    def sent(self, kind: str) -> tuple[Communication, ...]:
+        return tuple(c for c in self.communications if c.kind == kind)
 
     def reached(self, kinds: tuple[ActionKind, ...]) -> set[str]:
         """Everyone already reached by actions of these kinds."""

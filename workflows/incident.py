@@ -19,12 +19,17 @@ with workflow.unsafe.imports_passed_through():
 
     from warroom import board
     from warroom.brain import Action, carried_out, decide
-    from warroom.commands import Declare, IncidentCommand, Refused, ReloadPolicy, Resolve, execute, validate
+    from warroom.commands import Declare, IncidentCommand, Refused, ReloadPolicy, execute, validate
+    from warroom.commands.internal import carry_out_internal, is_internal
     from warroom.delivery import delivery_for
+    from warroom.publicpage import public_update
     from warroom.policy import Policy
     from warroom.state import IncidentState
 
-ACTIVITY_OF = {"page": "page", "escalate": "page", "notify": "notify", "remind": "remind", "ticket": "open_ticket"}
+ACTIVITY_OF = {
+    "page": "page", "escalate": "page", "notify": "notify", "remind": "remind", "ticket": "open_ticket",
+    "status": "publish_status",
+}
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 DELIVERY_GIVE_UP = timedelta(minutes=10)  # then the timeline says so and the escalation chain goes on
 
@@ -120,15 +125,23 @@ class IncidentWorkflow:
         return IncidentView(state=self.state, upcoming=self.decision.upcoming)
 
     async def _carry_out(self, action: Action) -> None:
-        if action.kind == "resolve":  # the brain decided the incident resolves itself
-            resolve = Resolve(actor="system:warroom", reason=action.reason)
-            self.state = carried_out(execute(resolve, self.state, self.policy, workflow.now()), action, workflow.now())
+        if is_internal(action):  # resolving itself, or sending an overdue message from its template
+            now = workflow.now()
+            try:
+                changed = carry_out_internal(action, self.state, self.policy, now)
+            except Refused as exc:  # e.g. a template missing a field: say so, never fail the workflow
+                changed = self.state.record(now, "warroom", "action-refused", f"{action.key}: {exc}")
+            self.state = carried_out(changed, action, now)
+            self.version += 1
             return
-        delivery = delivery_for(self.state, self.policy, action)
+        if action.kind == "status":
+            message = public_update(self.state, self.policy, action.key, workflow.now())
+        else:
+            message = delivery_for(self.state, self.policy, action)
         try:
             await workflow.execute_activity(
                 ACTIVITY_OF[action.kind],
-                delivery,
+                message,
                 start_to_close_timeout=timedelta(seconds=30),
                 schedule_to_close_timeout=DELIVERY_GIVE_UP,
                 retry_policy=DELIVERY_RETRY,

@@ -164,7 +164,8 @@ def test_acceptance_sev1_nobody_responding(policy: Policy) -> None:
     assert fired_at(fired, "escalate:sev1-not-mitigated") == (1800, "escalate", ("erin",))
     assert fired_at(fired, "escalate:open-longer-than") == (7200, "notify", ("erin",))
     # the whole first two hours, in order
-    assert [(f.at_seconds, f.key) for f in fired if f.at_seconds <= 2 * HOUR] == [
+    response = [f for f in fired if not f.key.startswith(("comms:", "deliver:"))]  # communications: own tests
+    assert [(f.at_seconds, f.key) for f in response if f.at_seconds <= 2 * HOUR] == [
         (0, "page:SEV1"),
         (0, "notify:SEV1"),
         (60, "ack:repage"),
@@ -690,7 +691,7 @@ def test_shipped_policy_loads(policy: Policy) -> None:
     assert set(policy.rules.severities) == set(Severity)
     assert sorted(policy.runbooks) == ["payments"]
     assert policy.runbook("payments").team == "payments"
-    assert len(policy.roster.people) == 10
+    assert len(policy.roster.people) == 12
     assert policy.rules.first_15_minutes.acknowledge.within == timedelta(minutes=2)
     assert policy.rules.escalation.sev1_not_mitigated.after == timedelta(minutes=30)
     assert policy.rules.review.within == timedelta(hours=48)
@@ -797,3 +798,50 @@ def test_cli_policy_simulate_text_summary() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("SEV2 on payments")
     assert "page:SEV2" in result.stdout and "ack:repage" in result.stdout
+
+
+# --- R-ROLE-2, R-SEV, R-COMM-13/14: communication deadlines ----------------------------------
+
+
+def test_R_SEV_sev2_stakeholder_notice_reminder_at_15m_and_automatic_notice_at_30m(policy: Policy) -> None:
+    fired, state = run(policy, "SEV2", hours=1)
+    assert fired_at(fired, "comms:stakeholder:0:remind") == (900, "remind", ("heidi", "ivan"))  # no comms lead: the pool
+    assert fired_at(fired, "comms:stakeholder:0:auto") == (1800, "publish", ("stakeholder",))
+    assert fired_at(fired, "deliver:stakeholder:1") == (1800, "notify", ("kim", "leo"))
+    [notice] = state.sent("stakeholder")
+    assert notice.automatic and notice.actor == "system:warroom"
+    assert "**SEV2 incident INC-SIM00: checkout failing**" in notice.text
+    assert "- **Impact:** being assessed" in notice.text and "- **Next update:** 02:30 UTC" in notice.text
+    assert [e.text for e in state.timeline if e.kind == "comms"] == [
+        "stakeholder notice #1 sent automatically at its deadline; next by 02:30 UTC"
+    ]
+
+
+def test_R_SEV_stakeholder_deadline_escalates_to_the_ic_when_the_policy_says_remind(policy: Policy) -> None:
+    rules = policy.rules.model_copy(
+        update={"communications": policy.rules.communications.model_copy(
+            update={"stakeholder_notice": policy.rules.communications.stakeholder_notice.model_copy(update={"on_deadline": "remind"})}
+        )}
+    )
+    fired, _ = run(policy.model_copy(update={"rules": rules}), "SEV2", *acked_with_ic(), hours=1)
+    assert fired_at(fired, "comms:stakeholder:0:escalate") == (1800, "remind", ("carol",))
+    assert "comms:stakeholder:0:auto" not in by_key(fired)
+
+
+def test_R_ROLE_2_a_notice_published_in_time_cancels_the_deadline(policy: Policy) -> None:
+    fired, state = run(
+        policy, "SEV2", *acked_with_ic(), step(120, "role", "carol", role="comms", handle="heidi"),
+        step(600, "comms", "heidi", kind="stakeholder", fields={"impact": "card payments fail for 40%"}),
+        hours=1,
+    )
+    assert [f.key for f in fired if f.key.startswith("comms:stakeholder")] == []
+    assert fired_at(fired, "deliver:stakeholder:1") == (600, "notify", ("kim", "leo"))
+    assert "- **Impact:** card payments fail for 40%" in state.sent("stakeholder")[0].text
+
+
+def test_R_COMM_13_customer_update_cadence_reminds_comms_lead_halfway_then_the_ic(policy: Policy) -> None:
+    fired, _ = run(
+        policy, "SEV2", *acked_with_ic(), step(120, "role", "carol", role="comms", handle="heidi"), hours=1.2,
+    )
+    assert fired_at(fired, "comms:customer:0:remind") == (1800, "remind", ("heidi",))
+    assert fired_at(fired, "comms:customer:0:escalate") == (3600, "remind", ("carol",))

@@ -12,6 +12,7 @@ from warroom.commands.verbs import (
     Declare,
     Escalate,
     PostUpdate,
+    Publish,
     RecordAlerts,
     ReloadPolicy,
     Resolve,
@@ -22,13 +23,13 @@ from warroom.commands.verbs import (
 )
 
 IncidentCommand = Annotated[
-    Union[Ack, SetSeverity, AssignRole, SetStatus, PostUpdate, AddNote, SetFlag, Escalate, Resolve, SubmitReview, ReloadPolicy, RecordAlerts],
+    Union[Ack, Publish, SetSeverity, AssignRole, SetStatus, PostUpdate, AddNote, SetFlag, Escalate, Resolve, SubmitReview, ReloadPolicy, RecordAlerts],
     Field(discriminator="verb"),
 ]
 """Every command an open incident accepts (the workflow's `command` update)."""
 
 __all__ = [
     "SYSTEM_PREFIX", "Ack", "AddNote", "AssignRole", "Command", "Declare", "Escalate", "IncidentCommand",
-    "PostUpdate", "RecordAlerts", "Refused", "ReloadPolicy", "Resolve", "SetFlag", "SetSeverity", "SetStatus", "SubmitReview",
+    "PostUpdate", "Publish", "RecordAlerts", "Refused", "ReloadPolicy", "Resolve", "SetFlag", "SetSeverity", "SetStatus", "SubmitReview",
     "execute", "validate",
 ]

@@ -14,8 +14,12 @@ from warroom.policy import Policy
 from warroom.rules import Target
 from warroom.severity import Severity, SeverityField
 from warroom.brain import auto_resolvable
+from warroom.comms import compose
+from warroom.templates import MissingField
 from warroom.state import (
+    BRAIN_VERSION,
     AlertOrigin,
+    Communication,
     FlagRaised,
     IncidentState,
     InternalUpdate,
@@ -87,6 +91,7 @@ class Declare(Command):
             others = ", ".join(s.value for s in self.unclear)
             text += f" (unclear between {self.severity} and {others}: took the higher, R-SEV-5)"
         state = IncidentState(
+            version=BRAIN_VERSION,
             id=incident_id,
             title=self.title,
             service=self.service,
@@ -270,6 +275,7 @@ class PostUpdate(Command):
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         if self.status is not None and self.status is not state.status:
             _check_status(state, self.status, "")
+        self.render(state, policy, now)
         at = self.next_at(state, policy, now)
         if at <= now:
             raise Refused("next_update: the next update must be in the future")
@@ -280,12 +286,19 @@ class PostUpdate(Command):
                 f"promise one by {(now + every):%H:%M} UTC at the latest (R-COMM-15)"
             )
 
+    def render(self, state: IncidentState, policy: Policy, now: datetime) -> str:
+        if self.status is not None and self.status is not state.status:
+            state = state.model_copy(update={"status": self.status})
+        fields = {"impact": self.impact, "theory": self.theory, "next_steps": self.next_steps}
+        return _composed("internal", state, policy, fields, self.next_at(state, policy, now))
+
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         if self.status is not None and self.status is not state.status:
             state = _set_status(state, self.status, "", self.actor, now)
         update = InternalUpdate(
             at=now, actor=self.actor, severity=state.severity, status=state.status, impact=self.impact,
             theory=self.theory, next_steps=self.next_steps, next_update_at=self.next_at(state, policy, now),
+            text=self.render(state, policy, now),
         )
         state = _reported(state, self.actor, now)
         return state.record(
@@ -293,6 +306,91 @@ class PostUpdate(Command):
             f"update #{len(state.updates) + 1}: {self.impact} — next update by {update.next_update_at:%H:%M} UTC",
             updates=state.updates + (update,),
         )
+
+
+class Publish(Command):
+    """The comms lead publishes a customer update (to the status page), an executive update or the
+    stakeholder notice (R-ROLE-2, R-COMM-13/14); warroom itself does at a deadline when the policy
+    says auto_send, marked automatic. Rendered first: a missing field refuses, nothing half-sent."""
+
+    verb: Literal["comms"] = "comms"
+    allowed_when_resolved: ClassVar[bool] = True  # a last word to customers after the fix
+    kind: Literal["customer", "executive", "stakeholder"]
+    fields: dict[str, str] = {}
+    next_update_in: Duration | None = None
+    next_update_at: AwareDatetime | None = None
+    components: tuple[str, ...] = ()  # customer: status-page components; default the runbook's
+    automatic: bool = False
+
+    def next_at(self, state: IncidentState, policy: Policy, now: datetime) -> datetime | None:
+        if self.next_update_at is not None:
+            return self.next_update_at
+        if self.next_update_in is not None:
+            return now + self.next_update_in
+        every = _cadence(self.kind, state, policy)
+        return None if every is None or state.resolved else now + every
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        if self.human:
+            lead = state.comms or state.ic
+            if lead is None:
+                raise Refused("assign a comms lead first (warroom role ID comms HANDLE): they publish (R-ROLE-2)")
+            if self.actor != lead:
+                who = "the comms lead" if state.comms else "the IC, while nobody is comms lead,"
+                raise Refused(f"only {who} ({lead}) publishes {self.kind} messages (R-ROLE-2)")
+        elif not self.automatic:
+            raise Refused("only people publish; warroom's own messages are automatic")
+        known = policy.runbook(state.service).components
+        unknown = [c for c in self.components if c not in known]
+        if unknown:
+            raise Refused(f"components: {', '.join(unknown)} not on the status page (known: {', '.join(known)})")
+        if self.kind == "customer" and not (self.components or known) :
+            raise Refused(f"components: the {state.service} runbook names no status-page components")
+        at = self.next_at(state, policy, now)
+        every = _cadence(self.kind, state, policy)
+        if at is not None and at <= now:
+            raise Refused("next_update: the next update must be in the future")
+        if at is not None and every is not None and at > now + every:
+            raise Refused(
+                f"next_update: {state.severity} {self.kind} updates are due every {format_duration(every)}; "
+                f"promise one by {(now + every):%H:%M} UTC at the latest (R-COMM-15)"
+            )
+        self.render(state, policy, now)
+
+    def render(self, state: IncidentState, policy: Policy, now: datetime) -> str:
+        return _composed(self.kind, state, policy, self.fields, self.next_at(state, policy, now))
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        components = self.components or (policy.runbook(state.service).components if self.kind == "customer" else ())
+        message = Communication(
+            kind=self.kind, at=now, actor=self.actor, automatic=self.automatic, fields=dict(self.fields),
+            text=self.render(state, policy, now), next_update_at=self.next_at(state, policy, now),
+            components=tuple(components),
+        )
+        number = len(state.sent(self.kind)) + 1
+        name = {"customer": "customer update", "executive": "executive update", "stakeholder": "stakeholder notice"}
+        how = "sent automatically at its deadline" if self.automatic else "published"
+        then = f"; next by {message.next_update_at:%H:%M} UTC" if message.next_update_at else ""
+        return state.record(
+            now, self.actor, "comms", f"{name[self.kind]} #{number} {how}{then}",
+            communications=state.communications + (message,),
+        )
+
+
+def _cadence(kind: str, state: IncidentState, policy: Policy) -> timedelta | None:
+    rules = policy.rules.of(state.severity)
+    return {
+        "customer": rules.customer_update_every,
+        "executive": rules.executive_update_every,
+        "stakeholder": rules.internal_update_every,  # its "next update" is the next internal one
+    }[kind]
+
+
+def _composed(kind: str, state: IncidentState, policy: Policy, fields: dict[str, str], next_at: datetime | None) -> str:
+    try:
+        return compose(kind, state, policy, fields, next_at)
+    except MissingField as exc:
+        raise Refused(f"fields: the {exc.template} template needs {exc.field!r}; nothing was sent") from None
 
 
 class AddNote(Command):
