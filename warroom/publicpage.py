@@ -91,9 +91,47 @@ def public_update(state: IncidentState, policy: Policy, action_key: str, at: dat
     else:
         message = messages[int(action_key.rsplit(":", 1)[1]) - 1]
         body = message.text
-        components = {c: COMPONENT_STATUS_OF[state.severity] for c in message.components}
-        status = PUBLIC_STATUS_OF[state.status]
+        components = {c: COMPONENT_STATUS_OF[message.severity or state.severity] for c in message.components}
+        status = PUBLIC_STATUS_OF[message.status or state.status]
     return PublicUpdate(
         key=f"{state.id}:{action_key}", incident_id=state.id, title=state.title, status=status, body=body,
         at=at, components=components, game_day=state.game_day,
+    )
+
+
+class PageView(Model):
+    """What /status, /status.json and the Atom feed show."""
+
+    indicator: ComponentStatus  # the worst component state
+    description: str
+    components: tuple[tuple[str, ComponentStatus], ...]
+    open: tuple[PublicIncident, ...]
+    resolved: tuple[PublicIncident, ...]
+    updated_at: AwareDatetime | None
+
+
+def page_view(incidents: dict[str, PublicIncident], components: list[str]) -> PageView:
+    """Every runbook component, at the worst state any open public incident gives it."""
+    order = list(ComponentStatus)
+    states = {name: ComponentStatus.operational for name in components}
+    open_ = sorted((i for i in incidents.values() if i.resolved_at is None), key=lambda i: i.started_at, reverse=True)
+    for incident in open_:
+        for name, status in incident.components.items():
+            if order.index(status) > order.index(states.get(name, ComponentStatus.operational)):
+                states[name] = status
+    worst = max(states.values(), key=order.index, default=ComponentStatus.operational)
+    description = {
+        ComponentStatus.operational: "All systems operational",
+        ComponentStatus.degraded_performance: "Degraded performance",
+        ComponentStatus.partial_outage: "Partial outage",
+        ComponentStatus.major_outage: "Major outage",
+    }[worst]
+    updates = [u.at for i in incidents.values() for u in i.updates]
+    return PageView(
+        indicator=worst,
+        description=description,
+        components=tuple(states.items()),
+        open=tuple(open_),
+        resolved=tuple(sorted((i for i in incidents.values() if i.resolved_at), key=lambda i: i.resolved_at, reverse=True)),
+        updated_at=max(updates, default=None),
     )

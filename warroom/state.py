@@ -106,6 +106,8 @@ class Communication(Model):
     text: str
     next_update_at: AwareDatetime | None = None
     components: tuple[str, ...] = ()  # customer updates: the status-page components affected
+    status: Status | None = None  # the incident's, when it was published
+    severity: Severity | None = None
 
 
 class FlagRaised(Model):

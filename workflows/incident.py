@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
 
     from warroom import board
     from warroom.brain import Action, carried_out, decide
-    from warroom.commands import Declare, IncidentCommand, Refused, ReloadPolicy, execute, validate
+    from warroom.commands import Declare, IncidentCommand, PostUpdate, Publish, Refused, ReloadPolicy, execute, validate
     from warroom.commands.internal import carry_out_internal, is_internal
     from warroom.delivery import delivery_for
     from warroom.publicpage import public_update
@@ -119,6 +119,16 @@ class IncidentWorkflow:
             validate(command, self.state, self.policy, workflow.now())
         except Refused as exc:
             raise ApplicationError(str(exc), type="Refused", non_retryable=True) from None
+
+    @workflow.query
+    def preview(self, command: Publish | PostUpdate) -> str:
+        """The message a command would send, rendered against the incident now; writes nothing."""
+        now = workflow.now()
+        try:
+            validate(command, self.state, self.policy, now)
+        except Refused as exc:
+            raise ApplicationError(str(exc), type="Refused", non_retryable=True) from None
+        return command.render(self.state, self.policy, now)
 
     @workflow.query
     def view(self) -> IncidentView:

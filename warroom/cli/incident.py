@@ -25,6 +25,7 @@ from warroom.commands import (
     Declare,
     Escalate,
     PostUpdate,
+    Publish,
     Refused,
     Resolve,
     SetFlag,
@@ -80,6 +81,35 @@ def send(incident: str, command: Command, as_json: bool) -> None:
         emit_json(result)
     else:
         print(f"{result.incident_id}: {result.message}")
+
+
+Preview = Annotated[bool, typer.Option("--preview", help="render the message without sending or recording it")]
+Component = Annotated[list[str], typer.Option("--component", help="status-page component [default: the runbook's]")]
+Next = Annotated[Optional[str], typer.Option("--next", help="next update: in 30m, or an ISO time [default: the cadence]")]
+
+
+def next_update(text: str | None) -> dict[str, Any]:
+    """`--next 30m` or `--next 2026-11-28T14:30:00+00:00` as the command's fields."""
+    if not text:
+        return {}
+    try:
+        return {"next_update_in": parse_duration(text)}
+    except ValueError:
+        try:
+            return {"next_update_at": datetime.fromisoformat(text)}
+        except ValueError:
+            fail(f"--next: {text!r} is neither a duration (30m) nor an ISO time", USAGE)
+
+
+def send_or_preview(incident: str, command: Publish | PostUpdate, preview: bool, as_json: bool) -> None:
+    if not preview:
+        send(incident, command, as_json)
+        return
+    text = run(lambda client: remote.preview(client, incident, command))
+    if as_json:
+        emit_json({"preview": text})
+    else:
+        print(text)
 
 
 def register(app: typer.Typer) -> None:
@@ -167,24 +197,16 @@ def register(app: typer.Typer) -> None:
             Optional[str], typer.Option("--next", help="next update: in 30m, or an ISO time [default: the cadence]")
         ] = None,
         status: Annotated[Optional[str], typer.Option(help="also move the status")] = None,
+        preview: Preview = False,
         as_: As = None,
         as_json: Json = False,
     ) -> None:
         """Post an internal status update (R-COMM-12); its "next update" is a promise (R-COMM-15)."""
-        fields: dict[str, Any] = {}
-        if next_:
-            try:
-                fields["next_update_in"] = parse_duration(next_)
-            except ValueError:
-                try:
-                    fields["next_update_at"] = datetime.fromisoformat(next_)
-                except ValueError:
-                    fail(f"--next: {next_!r} is neither a duration (30m) nor an ISO time", USAGE)
-        send(
-            incident,
-            build(PostUpdate, actor=actor(as_), impact=impact, theory=theory, next_steps=next_steps, status=status, **fields),
-            as_json,
+        command = build(
+            PostUpdate, actor=actor(as_), impact=impact, theory=theory, next_steps=next_steps, status=status,
+            **next_update(next_),
         )
+        send_or_preview(incident, command, preview, as_json)
 
     @app.command()
     def note(
@@ -227,6 +249,57 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Resolve; only the IC may (R-ROLE-4). Starts the review window (R-PIR-21)."""
         send(incident, build(Resolve, actor=actor(as_), reason=reason), as_json)
+
+    comms = typer.Typer(help="The comms lead publishes (R-ROLE-2): customer, executive, stakeholder.", no_args_is_help=True)
+    app.add_typer(comms, name="comms")
+
+    @comms.command("customer")
+    def comms_customer(
+        incident: Id,
+        affected: Annotated[str, typer.Option(help="the affected service or feature")],
+        share: Annotated[str, typer.Option(help="the share of customers affected, e.g. 'about 30%'")],
+        symptom: Annotated[str, typer.Option(help="what they see, e.g. 'cannot complete checkout'")],
+        component: Component = [],  # noqa: B006 - typer reads the default
+        next_: Next = None,
+        preview: Preview = False,
+        as_: As = None,
+        as_json: Json = False,
+    ) -> None:
+        """A customer update (R-COMM-13), posted to the status page."""
+        fields = {"affected": affected, "share": share, "symptom": symptom}
+        command = build(Publish, actor=actor(as_), kind="customer", fields=fields, components=tuple(component), **next_update(next_))
+        send_or_preview(incident, command, preview, as_json)
+
+    @comms.command("executive")
+    def comms_executive(
+        incident: Id,
+        summary: Annotated[str, typer.Option(help="what is happening, in one sentence")],
+        customer_impact: Annotated[str, typer.Option(help="customer impact")],
+        business_impact: Annotated[str, typer.Option(help="revenue, reputation, contracts")],
+        estimated_resolution: Annotated[str, typer.Option(help="honest, or 'investigating'")] = "investigating",
+        next_: Next = None,
+        preview: Preview = False,
+        as_: As = None,
+        as_json: Json = False,
+    ) -> None:
+        """An executive update (R-COMM-14), e-mailed to the executives."""
+        fields = {"summary": summary, "customer_impact": customer_impact, "business_impact": business_impact,
+                  "estimated_resolution": estimated_resolution}
+        command = build(Publish, actor=actor(as_), kind="executive", fields=fields, **next_update(next_))
+        send_or_preview(incident, command, preview, as_json)
+
+    @comms.command("stakeholder")
+    def comms_stakeholder(
+        incident: Id,
+        impact: Annotated[str, typer.Option(help="who is affected and how")],
+        next_: Next = None,
+        preview: Preview = False,
+        as_: As = None,
+        as_json: Json = False,
+    ) -> None:
+        """The stakeholder notice (R-SEV: SEV1 at once, SEV2 within 30m, SEV3 within 2h)."""
+        command = build(Publish, actor=actor(as_), kind="stakeholder", fields={"impact": impact}, **next_update(next_))
+        send_or_preview(incident, command, preview, as_json)
 
     review = typer.Typer(help="The post-incident review (R-PIR-21).", no_args_is_help=True)
     app.add_typer(review, name="review")

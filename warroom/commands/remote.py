@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel, ConfigDict
 from temporalio.client import (
     Client,
+    WorkflowQueryFailedError,
     WorkflowExecutionStatus as Status,
     WorkflowUpdateFailedError,
 )
@@ -20,7 +21,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from warroom import board
 from warroom.commands.base import Command, Refused
-from warroom.commands.verbs import Declare
+from warroom.commands.verbs import Declare, PostUpdate, Publish
 from warroom.policy import Policy
 from warroom.state import IncidentState, new_incident_id, normalize_incident_id
 from warroom.temporal import Unavailable
@@ -87,6 +88,20 @@ async def send(client: Client, incident: str, command: Command) -> CommandResult
         if exc.status == RPCStatusCode.NOT_FOUND:
             if "completed" in exc.message.lower():
                 raise Refused(f"{incident_id} is closed; declare a new incident") from None
+            raise UnknownIncident(f"no incident {incident_id}") from None
+        raise _unavailable(exc) from None
+
+
+async def preview(client: Client, incident: str, command: Publish | PostUpdate) -> str:
+    """Render what `command` would send, through the live incident, without sending anything."""
+    incident_id = normalize_incident_id(incident)
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
+    try:
+        return await handle.query(IncidentWorkflow.preview, command, rpc_timeout=QUERY_TIMEOUT)
+    except WorkflowQueryFailedError as exc:
+        raise Refused(str(exc.message if hasattr(exc, "message") else exc).removeprefix("Refused: ")) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
             raise UnknownIncident(f"no incident {incident_id}") from None
         raise _unavailable(exc) from None
 

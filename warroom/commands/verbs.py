@@ -365,7 +365,7 @@ class Publish(Command):
         message = Communication(
             kind=self.kind, at=now, actor=self.actor, automatic=self.automatic, fields=dict(self.fields),
             text=self.render(state, policy, now), next_update_at=self.next_at(state, policy, now),
-            components=tuple(components),
+            components=tuple(components), status=state.status, severity=state.severity,
         )
         number = len(state.sent(self.kind)) + 1
         name = {"customer": "customer update", "executive": "executive update", "stakeholder": "stakeholder notice"}

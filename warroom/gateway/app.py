@@ -12,7 +12,7 @@ from temporalio.client import Client
 from activities.outbox import Outbox, OutboxRow
 from warroom.config import Settings
 from warroom.config_file import WarroomConfig, load_config
-from warroom.gateway import alerts
+from warroom.gateway import alerts, status
 from warroom.gateway.alerts import AlertIngest
 from warroom.policy import Policy, load_policy
 from warroom.temporal import Unavailable, connect
@@ -47,6 +47,7 @@ def create_app(
     policy = policy or load_policy(settings.runbooks)
     config = config or load_config(settings.config_file)
     app.include_router(alerts.router(AlertIngest(config.ingest, policy, link.client, settings.task_queue)))
+    app.include_router(status.router(policy, link.client, settings.runbooks / "templates" / "page"))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
