@@ -50,7 +50,9 @@ class IncidentActivities:
     @activity.defn(name="incident_command")
     async def incident_command(self, request: SendCommand) -> Outcome:
         try:
-            result = await remote.send(self.client, request.incident_id, request.command)
+            info = activity.info()  # the same on every retry: the Update is applied once
+            update_id = f"{info.workflow_id}:{info.workflow_run_id}:{info.activity_id}"
+            result = await remote.send(self.client, request.incident_id, request.command, update_id=update_id)
             return Outcome(applied=True, ended=False, message=result.message)
         except UnknownIncident as exc:
             return Outcome(applied=False, ended=True, message=str(exc))

@@ -7,10 +7,15 @@ the review window and after closing; the memo's `stage` says in_review or closed
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from warroom.brain import Action, next_deadline_text
 from warroom.state import IncidentState
+
+if TYPE_CHECKING:
+    from warroom.action_items import ItemState
 
 SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
 STATUS = SearchAttributeKey.for_keyword("IncidentStatus")
@@ -19,7 +24,13 @@ SERVICE = SearchAttributeKey.for_keyword("IncidentService")
 DETECTED_AT = SearchAttributeKey.for_datetime("IncidentDetectedAt")
 RESOLVED_AT = SearchAttributeKey.for_datetime("IncidentResolvedAt")
 
+ITEM_STATUS = SearchAttributeKey.for_keyword("ActionItemStatus")
+ITEM_OWNER = SearchAttributeKey.for_keyword("ActionItemOwner")
+ITEM_DUE = SearchAttributeKey.for_datetime("ActionItemDue")
+ITEM_INCIDENT = SearchAttributeKey.for_keyword("ActionItemIncident")
+
 INCIDENT_KEYS = (SEVERITY, STATUS, COMMANDER, SERVICE, DETECTED_AT, RESOLVED_AT)
+ITEM_KEYS = (ITEM_STATUS, ITEM_OWNER, ITEM_DUE, ITEM_INCIDENT)
 
 
 def search_attributes(state: IncidentState) -> TypedSearchAttributes:
@@ -66,3 +77,12 @@ def details(state: IncidentState, upcoming: tuple[Action, ...]) -> str:
     if upcoming:
         lines += ["", "### Next deadlines"] + [f"- {next_deadline_text(a)}" for a in upcoming[:5]]
     return "\n".join(lines)
+
+
+def item_search_attributes(item: ItemState) -> TypedSearchAttributes:
+    return TypedSearchAttributes([
+        SearchAttributePair(ITEM_STATUS, item.status),
+        SearchAttributePair(ITEM_OWNER, item.owner),
+        SearchAttributePair(ITEM_DUE, item.due_at),
+        SearchAttributePair(ITEM_INCIDENT, item.incident_id),
+    ])

@@ -376,14 +376,14 @@ def _sme_reports(ctx: _Context) -> Iterator[Action]:
         reports = state.reports.get(sme.handle)
         last = max(sme.since, reports.last_at) if reports else sme.since
         count = reports.count if reports else 0
-        for number, at in _series(last + every, every, ctx.now):
+        for number, at in series(last + every, every, ctx.now):
             yield ctx.action(
                 f"sme-report:{sme.handle}:{count}:{number}", "remind", "R-ROLE-3", at, (sme.handle,),
                 f"your report to the IC on {sme.track or 'your track'} is due every {format_duration(every)}",
             )
 
 
-def _series(first: datetime, every: timedelta, now: datetime) -> tuple[tuple[int, datetime], ...]:
+def series(first: datetime, every: timedelta, now: datetime) -> tuple[tuple[int, datetime], ...]:
     """A repeating deadline (first, first+every, …) as its latest due occurrence and the next one:
     after a long outage only the latest fires, not a backlog."""
     number = 1 if now < first else 1 + int((now - first) // every)
@@ -479,7 +479,7 @@ def _review(ctx: _Context) -> Iterator[Action]:
             f"review:remind:{format_duration(before)}", "remind", "R-PIR-21", due - before, owner,
             f"the post-incident review is due in {format_duration(before)} ({due:%Y-%m-%d %H:%M} UTC)",
         )
-    for number, at in _series(due, review.escalate_every, ctx.now):
+    for number, at in series(due, review.escalate_every, ctx.now):
         late = at - state.resolved_at
         yield ctx.action(
             f"review:escalate:{number}", "escalate", "R-PIR-21", at, ctx.resolve(review.escalate_to),

@@ -1,16 +1,18 @@
-"""`warroom.yaml`: how the gateway authenticates each alert source (and, later, which provider
-serves each channel). Secrets are never written here: each is the name of an environment
-variable that holds it, read when a request needs it."""
+"""`warroom.yaml`: how the gateway authenticates each alert source, and which provider serves each
+channel. Secrets are never written here: each is the name of an environment variable that holds
+it, read when a request needs it."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, WrapValidator, field_validator, model_validator
 
-from warroom.yamlfile import ConfigError, load_model
 from warroom.rules import Frozen
+from warroom.yamlfile import ConfigError, load_model
 
 
 class SecretRef(Frozen):
@@ -66,8 +68,219 @@ class Ingest(Frozen):
     generic: StandardWebhooksAuth | None = None
 
 
+# Providers ---------------------------------------------------------------------------------------
+# One section per channel, each a union discriminated by `type`. Every real provider takes a base
+# URL (the real service by default) so that tests, proxies and regional endpoints can change it.
+
+
+class _Http(Frozen):
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+    @field_validator("base_url", "url", check_fields=False)
+    @classmethod
+    def _http_url(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):  # a SecretRef (the Slack webhook URL): checked when read
+            return value
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if info.field_name == "base_url" else value  # a webhook URL stays as given
+
+
+class PagerOptions(Frozen):
+    """What every pager takes: at most this many pages per minute to one person (activities.throttle)."""
+
+    throttle_per_minute: int | None = Field(default=None, ge=1)
+
+
+class OutboxConfig(Frozen):
+    """Every message becomes a row in the data directory's outbox.sqlite (the development default)."""
+
+    type: Literal["outbox"]
+
+    def summary(self) -> str:
+        return "outbox (the data directory's outbox.sqlite)"
+
+
+class OutboxPager(OutboxConfig, PagerOptions):
+    pass
+
+
+class PagerDutyConfig(_Http, PagerOptions):
+    """PagerDuty Events API v2: one trigger per person, dedup_key `INC-XXXXX:<action key>:<handle>`."""
+
+    type: Literal["pagerduty"]
+    routing_key: SecretRef  # the integration key of the Events API v2 integration
+    base_url: str = "https://events.pagerduty.com"
+    severity: Literal["critical", "error", "warning", "info"] = "critical"
+    source: str = "warroom"
+
+    def summary(self) -> str:
+        return f"pagerduty {self.base_url} (routing key ${self.routing_key.env}, severity {self.severity})"
+
+
+class OpsgenieConfig(_Http, PagerOptions):
+    """Opsgenie Alert API: one alert per delivery, alias = the idempotency key, people as responders."""
+
+    type: Literal["opsgenie"]
+    api_key: SecretRef  # an API integration's key (GenieKey)
+    base_url: str = "https://api.opsgenie.com"  # EU accounts: https://api.eu.opsgenie.com
+    priority: Literal["P1", "P2", "P3", "P4", "P5"] = "P1"
+    tags: tuple[str, ...] = ("warroom",)
+
+    def summary(self) -> str:
+        return f"opsgenie {self.base_url} (API key ${self.api_key.env}, priority {self.priority})"
+
+
+class SlackConfig(_Http):
+    """Slack Web API chat.postMessage with a bot token: a direct message to each person."""
+
+    type: Literal["slack"]
+    bot_token: SecretRef  # xoxb-…, scope chat:write
+    base_url: str = "https://slack.com"
+    fallback_channel: str | None = None  # where messages for people without a Slack id go
+
+    def summary(self) -> str:
+        extra = f", others to {self.fallback_channel}" if self.fallback_channel else ""
+        return f"slack {self.base_url} (bot token ${self.bot_token.env}, DM to each person{extra})"
+
+
+class SlackWebhookConfig(_Http):
+    """A Slack incoming webhook: every message to the one channel the webhook was made for."""
+
+    type: Literal["slack_webhook"]
+    url: SecretRef  # the webhook URL is itself the credential
+
+    def summary(self) -> str:
+        return f"slack_webhook (URL ${self.url.env})"
+
+
+class SmtpConfig(Frozen):
+    """E-mail through an SMTP relay (stdlib smtplib)."""
+
+    type: Literal["smtp"]
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"  # tls: implicit TLS, usually port 465
+    username: str | None = None
+    password: SecretRef | None = None
+    sender: str = Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$")  # the From address
+    message_id_domain: str = Field(default="warroom", pattern=r"^[A-Za-z0-9.-]+$")
+    timeout_seconds: float = Field(default=30.0, gt=0, le=120)
+
+    @model_validator(mode="after")
+    def _login(self) -> SmtpConfig:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("give both username and password, or neither")
+        return self
+
+    def summary(self) -> str:
+        login = f", login {self.username} (password ${self.password.env})" if self.password else ""
+        return f"smtp {self.host}:{self.port} {self.security}, from {self.sender}{login}"
+
+
+class WebhookConfig(_Http):
+    """JSON POSTed to any URL, signed per Standard Webhooks (webhook-id = the idempotency key)."""
+
+    type: Literal["webhook"]
+    url: str
+    secret: SecretRef  # whsec_<base64>
+
+    def summary(self) -> str:
+        return f"webhook {_without_query(self.url)} (signed with ${self.secret.env})"
+
+
+class WebhookPager(WebhookConfig, PagerOptions):
+    pass
+
+
+class BuiltinStatusConfig(Frozen):
+    """The built-in public status page (StatusPageWorkflow, served by the gateway)."""
+
+    type: Literal["builtin"]
+
+    def summary(self) -> str:
+        return "builtin (StatusPageWorkflow, served by the gateway)"
+
+
+class AtlassianConfig(_Http):
+    """Atlassian Statuspage REST API v1: one Statuspage incident per warroom incident."""
+
+    type: Literal["atlassian"]
+    api_key: SecretRef  # an API key of the Statuspage user (Authorization: OAuth <key>)
+    page_id: str = Field(min_length=1)
+    base_url: str = "https://api.statuspage.io"
+    components: dict[str, str] = {}  # warroom component name (runbooks) -> Statuspage component id
+    deliver_notifications: bool = True  # Statuspage e-mails/SMS its subscribers
+
+    def summary(self) -> str:
+        return (
+            f"atlassian {self.base_url} page {self.page_id} (API key ${self.api_key.env},"
+            f" {len(self.components)} component(s) mapped)"
+        )
+
+
+def _without_query(url: str) -> str:
+    return url.split("?", 1)[0]
+
+
+def _by_type(variants: tuple[type[BaseModel], ...]) -> WrapValidator:
+    """Validate a section against the variant its `type` names, so that an error points at the
+    field (`providers.pager.routing_key`, its own line) rather than at the union's tag; anything
+    else (no type, an unknown one) falls to pydantic's discriminated union and its error."""
+    by_tag = {v.model_fields["type"].annotation.__args__[0]: v for v in variants}  # type: ignore[union-attr]
+
+    def validate(value: Any, handler: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, dict) and isinstance(value.get("type"), str) and value["type"] in by_tag:
+            return by_tag[value["type"]].model_validate(value)
+        return handler(value)
+
+    return WrapValidator(validate)
+
+
+_PAGERS = (OutboxPager, PagerDutyConfig, OpsgenieConfig, WebhookPager)
+_EMAIL = (OutboxConfig, SmtpConfig, SlackConfig, SlackWebhookConfig, WebhookConfig)
+_CHAT = (OutboxConfig, SlackConfig, SlackWebhookConfig, WebhookConfig)
+_TICKET = (OutboxConfig, WebhookConfig)
+_STATUS = (BuiltinStatusConfig, AtlassianConfig, WebhookConfig)
+
+PagerProvider = Annotated[Union[_PAGERS], Field(discriminator="type"), _by_type(_PAGERS)]  # type: ignore[valid-type]
+EmailProvider = Annotated[Union[_EMAIL], Field(discriminator="type"), _by_type(_EMAIL)]  # type: ignore[valid-type]
+ChatProvider = Annotated[Union[_CHAT], Field(discriminator="type"), _by_type(_CHAT)]  # type: ignore[valid-type]
+TicketProvider = Annotated[Union[_TICKET], Field(discriminator="type"), _by_type(_TICKET)]  # type: ignore[valid-type]
+StatusProvider = Annotated[Union[_STATUS], Field(discriminator="type"), _by_type(_STATUS)]  # type: ignore[valid-type]
+
+CHANNELS = ("pager", "email", "chat", "ticket", "statuspage")
+
+
+class Providers(Frozen):
+    """Which provider serves each channel: the outbox for the four message channels and the
+    built-in page for the status page unless configured otherwise."""
+
+    pager: PagerProvider = OutboxPager(type="outbox")
+    email: EmailProvider = OutboxConfig(type="outbox")
+    chat: ChatProvider = OutboxConfig(type="outbox")
+    ticket: TicketProvider = OutboxConfig(type="outbox")
+    statuspage: StatusProvider = BuiltinStatusConfig(type="builtin")
+
+
 class WarroomConfig(Frozen):
     ingest: Ingest = Ingest()
+    providers: Providers = Providers()
+
+
+def secret_refs(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], SecretRef]]:
+    """Every SecretRef in a config, with the path of the field that holds it."""
+    if isinstance(value, SecretRef):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from secret_refs(getattr(value, name), path + (name,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from secret_refs(item, path + (key,))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from secret_refs(item, path + (index,))
 
 
 def load_config(path: Path | str) -> WarroomConfig:

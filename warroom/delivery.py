@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from warroom.brain import Action
 from warroom.policy import Policy
+from warroom.roster import Roster
 from warroom.state import IncidentState
 
 Channel = Literal["pager", "email", "chat", "ticket"]
@@ -18,6 +19,14 @@ class Recipient(BaseModel):
     handle: str  # a roster handle, or `team:<name>` for a ticket queue
     name: str
     contacts: dict[str, str] = {}
+    slack_user_id: str | None = None
+
+    @classmethod
+    def of(cls, handle: str, roster: Roster) -> Recipient:
+        person = roster.person(handle)
+        if person is None:
+            return cls(handle=handle, name=handle)
+        return cls(handle=handle, name=person.name, contacts=person.contacts, slack_user_id=person.slack_user_id)
 
 
 class Delivery(BaseModel):
@@ -49,15 +58,7 @@ _OPENING = {
 
 def delivery_for(state: IncidentState, policy: Policy, action: Action) -> Delivery:
     """The message an action sends: pure, so the workflow builds it and the outbox stores exactly it."""
-    roster = policy.roster
-    recipients = []
-    for handle in action.targets:
-        person = roster.person(handle)
-        recipients.append(
-            Recipient(handle=handle, name=person.name, contacts=person.contacts)
-            if person
-            else Recipient(handle=handle, name=handle)
-        )
+    recipients = [Recipient.of(handle, policy.roster) for handle in action.targets]
     exercise = "[GAME DAY] " if state.game_day else ""
     lines = [
         f"{exercise}{_OPENING[action.kind]} {state.id} · {state.summary}",

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import jinja2
 
-REQUIRED = ("internal_update", "customer_update", "customer_resolution", "executive_update", "stakeholder_notice")
+REQUIRED = (
+    "internal_update", "customer_update", "customer_resolution", "executive_update", "stakeholder_notice", "review",
+)
 _UNDEFINED = re.compile(r"'(?:[^']*\s)?([A-Za-z_][A-Za-z0-9_]*)' is undefined")
 
 

@@ -13,7 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from warroom import board
 from warroom.config import Settings
 
-ALL_KEYS: tuple[SearchAttributeKey, ...] = board.INCIDENT_KEYS
+ALL_KEYS: tuple[SearchAttributeKey, ...] = board.INCIDENT_KEYS + board.ITEM_KEYS
 
 
 class Unavailable(Exception):

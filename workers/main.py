@@ -4,35 +4,91 @@ the board's search attributes exist. Scale out by running more of these (DESIGN.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.atlassian_statuspage import AtlassianStatuspage
 from activities.channels import ChannelActivities
-from activities.incidents import IncidentActivities
+from activities.gameday import GameDayGuard
 from activities.builtin_status import BuiltinStatusPage
+from activities.incidents import IncidentActivities
+from activities.opsgenie import OpsgeniePager
 from activities.outbox import Outbox, OutboxProvider
+from activities.pagerduty import PagerDutyPager
+from activities.slack import SlackMessenger, SlackWebhookMessenger
+from activities.smtp import SmtpNotifier
+from activities.throttle import ThrottledPager
+from activities.webhook import WebhookProvider
 from warroom.config import Settings
+from warroom.config_file import (
+    AtlassianConfig,
+    BuiltinStatusConfig,
+    OpsgenieConfig,
+    OutboxConfig,
+    PagerDutyConfig,
+    SlackConfig,
+    SlackWebhookConfig,
+    SmtpConfig,
+    WebhookConfig,
+    load_config,
+)
 from warroom.temporal import connect, ensure_search_attributes
+from workflows.action_item import ActionItemWorkflow
 from workflows.alert_group import AlertGroupWorkflow
 from workflows.incident import IncidentWorkflow
 from workflows.status_page import StatusPageWorkflow
 
-WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow]
+WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow, ActionItemWorkflow]
 
 # Our models are pure and deterministic: pass them through the sandbox instead of re-importing
 # pydantic for every workflow run.
 RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("warroom", "pydantic", "pydantic_core", "yaml")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "warroom", "pydantic", "pydantic_core", "yaml", "jinja2", "markupsafe"
+    )
 )
 
 
+PROVIDERS: dict[type, type] = {
+    PagerDutyConfig: PagerDutyPager,
+    OpsgenieConfig: OpsgeniePager,
+    SlackConfig: SlackMessenger,
+    SlackWebhookConfig: SlackWebhookMessenger,
+    SmtpConfig: SmtpNotifier,
+    WebhookConfig: WebhookProvider,
+    AtlassianConfig: AtlassianStatuspage,
+}
+
+
 def channels(client: Client, settings: Settings) -> ChannelActivities:
-    """The providers per channel; the outbox is the default for all four, the built-in page for status."""
+    """The providers per channel from warroom.yaml's `providers` (the outbox for all four and the
+    built-in page for status unless configured): the pager throttled when configured, and every
+    real provider behind the game-day guard (R-GAME-25: exercises go to the outbox)."""
+    providers = load_config(settings.config_file).providers
     outbox = OutboxProvider(Outbox(settings.outbox_path))
-    statuspage = BuiltinStatusPage(client, settings.task_queue)
-    return ChannelActivities(pager=outbox, notifier=outbox, messenger=outbox, ticketing=outbox, statuspage=statuspage)
+
+    def real(config: object) -> object:
+        return PROVIDERS[type(config)].from_config(config)  # type: ignore[attr-defined]
+
+    def build(config: object, per_minute: int | None = None) -> Any:
+        if isinstance(config, BuiltinStatusConfig):  # public too: exercises stay off it (R-GAME-25)
+            return GameDayGuard(BuiltinStatusPage(client, settings.task_queue), outbox)
+        provider = outbox if isinstance(config, OutboxConfig) else real(config)
+        if per_minute:
+            provider = ThrottledPager(provider, per_minute, settings.data_dir / "throttle.sqlite")  # type: ignore
+        # exercises go to the outbox before any throttle: never bundled with real pages
+        return provider if isinstance(config, OutboxConfig) else GameDayGuard(provider, outbox)
+
+    return ChannelActivities(
+        pager=build(providers.pager, providers.pager.throttle_per_minute),
+        notifier=build(providers.email),
+        messenger=build(providers.chat),
+        ticketing=build(providers.ticket),
+        statuspage=build(providers.statuspage),
+    )
 
 
 def build_worker(client: Client, settings: Settings) -> Worker:

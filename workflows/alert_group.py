@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.incidents import OpenIncident, Outcome, SendCommand
     from warroom.alerts import group as rules
     from warroom.alerts.events import AlertBatch, Source
+    from warroom.commands import RecordAlerts
     from warroom.policy import Policy
     from warroom.state import new_incident_id
 
@@ -57,10 +58,21 @@ class AlertGroupWorkflow:
                 if self.group.incident is None or not await self._still_open(self.group.incident):
                     return self.group  # quiet for the whole retention: a later alert starts afresh
                 continue
-            while self.inbox:
-                batch = self.inbox.pop(0)
-                self.group, effects = rules.ingest(self.group, batch, self.policy, workflow.now())
-                await self._carry_out(effects, batch)
+            while self.inbox:  # everything queued meanwhile is folded into one message per incident
+                batches, self.inbox = self.inbox, []
+                news: rules.Send | None = None
+                for batch in batches:
+                    self.group, effects = rules.ingest(self.group, batch, self.policy, workflow.now())
+                    for effect in effects:
+                        if isinstance(effect, rules.Send) and isinstance(effect.command, RecordAlerts):
+                            news = rules.merge(news, effect)
+                            continue
+                        if news is not None:
+                            await self._carry_out([news], batch)
+                            news = None
+                        await self._carry_out([effect], batch)
+                if news is not None:
+                    await self._carry_out([news], batches[-1])
             if workflow.info().is_continue_as_new_suggested() and not self.inbox:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(

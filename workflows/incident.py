@@ -17,9 +17,9 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict, model_validator
 
-    from warroom import board
+    from warroom import board, review
     from warroom.brain import Action, carried_out, decide
-    from warroom.commands import Declare, IncidentCommand, PostUpdate, Publish, Refused, ReloadPolicy, execute, validate
+    from warroom.commands import Declare, IncidentCommand, PostUpdate, Publish, Refused, ReloadPolicy, apply, validate
     from warroom.commands.internal import carry_out_internal, is_internal
     from warroom.delivery import delivery_for
     from warroom.publicpage import public_update
@@ -104,8 +104,8 @@ class IncidentWorkflow:
     @workflow.update
     def command(self, command: IncidentCommand) -> CommandResult:
         try:
-            self.state = execute(command, self.state, self.policy, workflow.now())
-        except Refused as exc:  # validated already; a plain exception here would fail the task forever
+            self.state = apply(command, self.state, self.policy, workflow.now())
+        except Refused as exc:  # a plain exception here would fail the workflow task forever
             raise ApplicationError(str(exc), type="Refused", non_retryable=True) from None
         if isinstance(command, ReloadPolicy):
             self.policy = command.policy.for_service(self.state.service)
@@ -129,6 +129,10 @@ class IncidentWorkflow:
         except Refused as exc:
             raise ApplicationError(str(exc), type="Refused", non_retryable=True) from None
         return command.render(self.state, self.policy, now)
+
+    @workflow.query
+    def review_draft(self) -> str:
+        return review.draft(self.state, self.policy)
 
     @workflow.query
     def view(self) -> IncidentView:

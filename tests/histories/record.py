@@ -17,7 +17,7 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from tests.workflow.harness import Harness, new_settings, scaled
+from tests.workflow.harness import REVIEW_DOCUMENT, Harness, new_settings, scaled
 from warroom.commands import (
     Ack,
     AddNote,
@@ -54,7 +54,7 @@ async def sev1_full_lifecycle(h: Harness) -> str:
     await h.send(incident, SetStatus(actor="bob", status="mitigating"))
     await h.send(incident, Resolve(actor="bob"))
     await h.wait_rows(incident, lambda rows: any(r.action_key.startswith("review:remind") for r in rows))
-    await h.send(incident, SubmitReview(actor="bob", document="# Review\n\nwhat happened, why, actions"))
+    await h.send(incident, SubmitReview(actor="bob", document=REVIEW_DOCUMENT))
     await h.handle(incident).result()
     return incident
 

@@ -665,10 +665,22 @@ def test_R_PIR_21_review_reminders_then_escalations_every_24h(policy: Policy) ->
     assert [f.key for f in fired if f.at_seconds > resolved and not f.key.startswith("review:")] == []
 
 
+REVIEW = """# Review
+## Root causes and contributing factors
+The processor's timeouts exceeded our retry budget.
+## What went well
+Paging reached the on-call at once.
+## What to improve
+Alert on the retry budget.
+## Action items
+- Add a retry-budget alert (@judy, due 2026-12-12)
+"""
+
+
 def test_R_PIR_21_submitting_the_review_closes_and_stops_reminders(policy: Policy) -> None:
     fired, state = run(
         policy, "SEV1", *acked_with_ic(), step(HOUR, "resolve", "carol"),
-        step(30 * HOUR, "review", "carol", document="# Review\nroot cause: processor timeouts"),
+        step(30 * HOUR, "review", "carol", document=REVIEW),
         hours=100,
     )
     assert keys_starting(fired, "review:") == ["review:remind:24h"]  # at 25 h, before the review

@@ -26,6 +26,17 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 
+REVIEW_DOCUMENT = """# Post-incident review
+## Root causes and contributing factors
+The connection pool was sized for last year's traffic, and no alert watched its saturation.
+## What went well
+The on-call was paged at once and the comms lead kept customers informed.
+## What to improve
+Capacity reviews do not cover connection pools.
+## Action items
+- Alert on connection-pool saturation (@judy, due 2026-12-12)
+"""
+
 
 def _pinned(policy: Policy) -> Policy:
     """The shipped policy with a rotation that does not turn during the next ten years: bob is

@@ -96,6 +96,20 @@ def ended(group: GroupState, send: Send, batch: AlertBatch, policy: Policy, now:
     return (group, [Open(declare=opening(group, batch, policy, now))]) if send.new_firing else (group, [])
 
 
+def merge(earlier: Send | None, later: Send) -> Send:
+    """Two batches' news as one RecordAlerts: the changes of both, the counts of the later."""
+    if earlier is None:
+        return later
+    assert isinstance(earlier.command, RecordAlerts) and isinstance(later.command, RecordAlerts)
+    changes = earlier.command.changes + later.command.changes
+    if len(changes) > 10:
+        changes = changes[:10] + (f"… {len(changes) - 10} more",)
+    return Send(
+        command=later.command.model_copy(update={"changes": changes}),
+        new_firing=earlier.new_firing or later.new_firing,
+    )
+
+
 def opened(group: GroupState, incident_id: str) -> GroupState:
     return group.model_copy(update={"incident": incident_id})
 

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from warroom.cli import incident, policy, runtime
+from warroom.cli import actions, incident, policy, report, runtime
 
 app = typer.Typer(
     name="warroom",
@@ -17,7 +17,10 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(policy.app, name="policy")
+app.add_typer(__import__("warroom.cli.configcmd", fromlist=["app"]).app, name="config")  # warroom config check
 incident.register(app)
+app.add_typer(actions.app, name="action")
+report.register(app)
 runtime.register(app)
 
 

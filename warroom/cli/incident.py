@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Optional, TypeVar
 
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 from warroom.cli import render
-from warroom.cli.output import USAGE, emit_json, fail, invalid
+from warroom.cli.output import CHAT, USAGE, emit_json, fail, invalid
 from warroom.cli.policy import load
 from warroom.commands import (
     Ack,
@@ -36,6 +37,9 @@ from warroom.commands import (
 from warroom.commands import remote
 from warroom.config import Settings
 from warroom.durations import parse_duration
+from warroom.severity import Severity
+from warroom.action_items import AddItem
+from warroom.review import action_items, blame_warnings
 from warroom.temporal import Unavailable, connect
 
 T = TypeVar("T")
@@ -48,7 +52,20 @@ Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 
 
 def actor(given: str | None) -> str:
+    chat = CHAT.get()
+    if chat is not None:
+        if given:
+            fail("--as is not available in chat: you act as yourself", USAGE)
+        return chat.actor
     return (given or os.environ.get("WARROOM_USER") or getpass.getuser()).strip().lower()
+
+
+class Deferred(Exception):
+    """Chat parsed a command with this CLI: here is the work, for the gateway to do itself."""
+
+    def __init__(self, work: Callable[[Client], Awaitable[Any]]):
+        super().__init__("deferred to chat")
+        self.work = work
 
 
 def build(model: type[T], **fields: Any) -> T:
@@ -61,6 +78,8 @@ def build(model: type[T], **fields: Any) -> T:
 
 def run(work: Callable[[Client], Awaitable[T]]) -> T:
     """Connect, do the work, and turn every failure into one line on stderr and an exit code."""
+    if CHAT.get() is not None:
+        raise Deferred(work)
 
     async def main() -> T:
         return await work(await connect(Settings.from_env()))
@@ -112,29 +131,52 @@ def send_or_preview(incident: str, command: Publish | PostUpdate, preview: bool,
         print(text)
 
 
+def _is_severity(word: str) -> bool:
+    try:
+        Severity.parse(word)
+    except ValueError:
+        return False
+    return True
+
+
 def register(app: typer.Typer) -> None:
     """Add the incident verbs to the root `warroom` command."""
 
     @app.command()
     def declare(
-        title: Annotated[str, typer.Argument(help="what is broken, in a few words", show_default=False)],
-        sev: Annotated[
-            list[str], typer.Option("--sev", help="SEV1..SEV4; repeat when unsure, the highest is taken (R-SEV-5)")
+        words: Annotated[
+            list[str],
+            typer.Argument(help="[SEVERITY] [SERVICE] TITLE…: `sev1 payments Checkout failing`", show_default=False),
         ],
-        service: Annotated[str, typer.Option(help="a service with a runbook under runbooks/services/")],
+        sev: Annotated[
+            Optional[list[str]],
+            typer.Option("--sev", help="SEV1..SEV4; repeat when unsure, the highest is taken (R-SEV-5)"),
+        ] = None,
+        service: Annotated[Optional[str], typer.Option(help="a service with a runbook under runbooks/services/")] = None,
         detected_at: Annotated[Optional[datetime], typer.Option(help="when it was detected [default: now]")] = None,
         game_day: Annotated[bool, typer.Option(help="an exercise: nothing reaches real customers")] = False,
         as_: As = None,
         as_json: Json = False,
     ) -> None:
-        """Declare an incident; prints its id."""
+        """Declare an incident; prints its id. `declare sev1 payments Checkout failing` and
+        `declare --sev SEV1 --service payments "Checkout failing"` say the same."""
         if detected_at is not None and detected_at.tzinfo is None:
             fail("--detected-at needs a time zone, e.g. 2026-11-28T02:14:00+00:00", USAGE)
-        command = build(
-            Declare, actor=actor(as_), title=title, service=service, severity=sev[0], unclear=tuple(sev[1:]),
-            detected_at=detected_at, game_day=game_day,
-        )
         policy = load(None)
+        words = list(words)
+        severities = list(sev or [])
+        if not severities and words and _is_severity(words[0]):
+            severities.append(words.pop(0))
+        if service is None and words and words[0] in policy.runbooks:
+            service = words.pop(0)
+        if not severities:
+            fail("give a severity: --sev SEV1..SEV4, or as the first word", USAGE)
+        if service is None:
+            fail(f"give a service ({', '.join(sorted(policy.runbooks))}): --service, or as the word after the severity", USAGE)
+        command = build(
+            Declare, actor=actor(as_), title=" ".join(words), service=service, severity=severities[0],
+            unclear=tuple(severities[1:]), detected_at=detected_at, game_day=game_day,
+        )
         settings = Settings.from_env()
         result = run(lambda client: remote.declare(client, policy, command, settings.task_queue))
         if as_json:
@@ -304,6 +346,11 @@ def register(app: typer.Typer) -> None:
     review = typer.Typer(help="The post-incident review (R-PIR-21).", no_args_is_help=True)
     app.add_typer(review, name="review")
 
+    @review.command("draft")
+    def review_draft(incident: Id) -> None:
+        """Print the review drafted from the incident: timeline, durations, roles, empty sections."""
+        print(run(lambda client: remote.review_draft(client, incident)))
+
     @review.command("submit")
     def review_submit(
         incident: Id,
@@ -311,8 +358,23 @@ def register(app: typer.Typer) -> None:
         as_: As = None,
         as_json: Json = False,
     ) -> None:
-        """Submit the review; this closes the incident."""
-        send(incident, build(SubmitReview, actor=actor(as_), document=file.read_text(encoding="utf-8")), as_json)
+        """Submit the review: the required sections filled, it closes the incident. Wording that
+        blames people is warned about (R-PIR-22), line by line, and not refused."""
+        document = file.read_text(encoding="utf-8")
+        policy = load(None)
+        for warning in blame_warnings(document, policy):
+            print(f"warroom: warning: {file}:{warning.line}: {warning.text}", file=sys.stderr)
+        who = actor(as_)
+        items = [
+            build(AddItem, actor=who, incident_id=incident, title=found["title"], owner=found["owner"],
+                  due=date.fromisoformat(found["due"]) if found["due"] else None)
+            for found in action_items(document)
+        ]
+        send(incident, build(SubmitReview, actor=who, document=document), as_json)
+        queue = Settings.from_env().task_queue
+        for item in items:  # `- title (@owner, due YYYY-MM-DD)` lines become chased action items
+            added = run(lambda client, item=item: remote.add_item(client, policy, item, queue))
+            print(f"{added.id}: {added.title} ({added.owner}, due {added.due.isoformat()})", file=sys.stderr if as_json else sys.stdout)
 
     @app.command()
     def show(incident: Id, as_json: Json = False) -> None:
@@ -332,7 +394,6 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Incidents from Temporal visibility (open and in review; --all adds closed)."""
-        from warroom.severity import Severity
         from warroom.state import Status
 
         try:

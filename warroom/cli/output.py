@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextvars import ContextVar
 from typing import Any, NoReturn
 
 import typer
@@ -14,9 +15,30 @@ REFUSED = 1
 USAGE = 2
 
 
+class ChatMode:
+    """Set while chat parses a slash command with this very CLI (warroom.chat.grammar): errors
+    are raised to the chat instead of printed, and `run` hands its work over instead of doing it."""
+
+    def __init__(self, actor: str):
+        self.actor = actor
+
+
+CHAT: ContextVar[ChatMode | None] = ContextVar("warroom_chat_mode", default=None)
+
+
+class Rejected(Exception):
+    """A failure while parsing for chat: the message the CLI would have printed, and its code."""
+
+    def __init__(self, message: str, code: int):
+        super().__init__(message)
+        self.code = code
+
+
 def fail(message: str, code: int = REFUSED) -> NoReturn:
     """Print `warroom: <message>` as one line on stderr and exit with `code`."""
     one_line = " ".join(str(message).split())
+    if CHAT.get() is not None:
+        raise Rejected(one_line, code)
     print(f"warroom: {one_line}", file=sys.stderr)
     raise typer.Exit(code)
 

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from activities.outbox import OutboxRow
+from warroom.action_items import ItemState
 from warroom.brain import next_deadline_text
 from warroom.commands.remote import IncidentRow
 from workflows.incident import IncidentView
@@ -58,4 +59,15 @@ def outbox(rows: list[OutboxRow]) -> None:
             str(row.id), f"{row.created_at:%m-%d %H:%M:%S}", row.channel, row.recipient, row.incident,
             row.action_key, (row.text.splitlines() + [""])[1],
         )
+    console.print(table)
+
+
+def items(found: list[ItemState], now: datetime) -> None:
+    if not found:
+        console.print("no action items")
+        return
+    table = Table("id", "owner", "due", "status", "title", box=None)
+    for item in found:
+        status = "overdue" if item.overdue(now) else item.status
+        table.add_row(item.id, item.owner, item.due.isoformat(), status, item.title)
     console.print(table)

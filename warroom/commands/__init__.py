@@ -4,7 +4,7 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
-from warroom.commands.base import SYSTEM_PREFIX, Command, Refused, execute, validate
+from warroom.commands.base import SYSTEM_PREFIX, Command, Refused, apply, execute, validate
 from warroom.commands.verbs import (
     Ack,
     AddNote,
@@ -31,5 +31,5 @@ IncidentCommand = Annotated[
 __all__ = [
     "SYSTEM_PREFIX", "Ack", "AddNote", "AssignRole", "Command", "Declare", "Escalate", "IncidentCommand",
     "PostUpdate", "Publish", "RecordAlerts", "Refused", "ReloadPolicy", "Resolve", "SetFlag", "SetSeverity", "SetStatus", "SubmitReview",
-    "execute", "validate",
+    "apply", "execute", "validate",
 ]

@@ -60,6 +60,12 @@ def validate(command: Command, state: IncidentState, policy: Policy, now: dateti
 def execute(command: Command, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
     """Validate then apply: the one path every front-end's command takes."""
     validate(command, state, policy, now)
+    return apply(command, state, policy, now)
+
+
+def apply(command: Command, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+    """Apply a command already validated. The workflow's update handler calls only this: its
+    validator ran at admission, and a replay must not re-judge what history says was accepted."""
     if command.human and command.acknowledges and state.acknowledged_at is None:
         state = state.record(
             now, command.actor, "acknowledged", f"acknowledged by {command.actor} (first response)",

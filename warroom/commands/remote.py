@@ -6,6 +6,8 @@ validator refuses a bad command before anything is written to history.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
@@ -25,6 +27,8 @@ from warroom.commands.verbs import Declare, PostUpdate, Publish
 from warroom.policy import Policy
 from warroom.state import IncidentState, new_incident_id, normalize_incident_id
 from warroom.temporal import Unavailable
+from warroom.action_items import AddItem, ItemState, ItemUpdate, normalize_item_id, team_of
+from workflows.action_item import ActionItemWorkflow, ItemInput
 from workflows.incident import CommandResult, IncidentInput, IncidentView, IncidentWorkflow
 
 QUERY_TIMEOUT = timedelta(seconds=15)
@@ -74,11 +78,13 @@ def _checklist(policy: Policy, service: str) -> str:
     return f"**Runbook: {runbook.title}**\n\n{steps}" if steps else f"**Runbook: {runbook.title}**"
 
 
-async def send(client: Client, incident: str, command: Command) -> CommandResult:
+async def send(client: Client, incident: str, command: Command, update_id: str | None = None) -> CommandResult:
+    """Run a command as the incident's Update. `update_id` makes a retried send the same Update:
+    Temporal applies it once (an activity passes its own identity)."""
     incident_id = normalize_incident_id(incident)
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
     try:
-        return await handle.execute_update(IncidentWorkflow.command, command)
+        return await handle.execute_update(IncidentWorkflow.command, command, id=update_id)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError):
@@ -97,20 +103,30 @@ async def preview(client: Client, incident: str, command: Publish | PostUpdate) 
     incident_id = normalize_incident_id(incident)
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
     try:
-        return await handle.query(IncidentWorkflow.preview, command, rpc_timeout=QUERY_TIMEOUT)
+        with _answered(incident_id):
+            return await handle.query(IncidentWorkflow.preview, command, rpc_timeout=QUERY_TIMEOUT)
     except WorkflowQueryFailedError as exc:
         raise Refused(str(exc.message if hasattr(exc, "message") else exc).removeprefix("Refused: ")) from None
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise UnknownIncident(f"no incident {incident_id}") from None
-        raise _unavailable(exc) from None
+
+
+async def review_draft(client: Client, incident: str) -> str:
+    incident_id = normalize_incident_id(incident)
+    handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
+    with _answered(incident_id):
+        description = await handle.describe()
+        if description.status == Status.RUNNING:
+            return await handle.query(IncidentWorkflow.review_draft, rpc_timeout=QUERY_TIMEOUT)
+    final = (await view(client, incident_id)).state
+    if final.review is not None:
+        return final.review.document
+    raise Refused(f"{incident_id} is closed without a review (none was required)")
 
 
 async def view(client: Client, incident: str) -> IncidentView:
     """The live view from the workflow; for a closed incident, its final state from history."""
     incident_id = normalize_incident_id(incident)
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
-    try:
+    with _answered(incident_id):
         description = await handle.describe()
         if description.status == Status.RUNNING:
             return await handle.query(IncidentWorkflow.view, rpc_timeout=QUERY_TIMEOUT)
@@ -118,10 +134,6 @@ async def view(client: Client, incident: str) -> IncidentView:
             return await view(client, incident_id)
         state: IncidentState = await handle.result()
         return IncidentView(state=state, upcoming=())
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise UnknownIncident(f"no incident {incident_id}") from None
-        raise _unavailable(exc) from None
 
 
 class IncidentRow(BaseModel):
@@ -176,6 +188,92 @@ def incident_query(severity: str | None, status: str | None, service: str | None
     return " AND ".join(clauses)
 
 
+@contextmanager
+def _answered(incident_id: str) -> Iterator[None]:
+    """Temporal's answers as ours: an unknown workflow is an unknown incident, the rest retry later."""
+    try:
+        yield
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownIncident(f"no incident {incident_id}") from None
+        raise _unavailable(exc) from None
+
+
 def _unavailable(exc: RPCError) -> Unavailable:
     return Unavailable(f"Temporal did not answer ({exc.status.name if exc.status else 'error'}: {exc.message}); retry later")
 
+
+
+async def add_item(client: Client, policy: Policy, command: AddItem, task_queue: str) -> ItemState:
+    """Start the item's own workflow as `<incident>-A<n>`, n the next free number (Temporal's id
+    uniqueness settles races between two people adding at once)."""
+    incident_id = normalize_incident_id(command.incident_id)
+    command = command.model_copy(update={"incident_id": incident_id})
+    try:
+        existing = [w async for w in client.list_workflows(f'WorkflowType="ActionItemWorkflow" AND {board.ITEM_INCIDENT.name}="{incident_id}"')]
+    except RPCError as exc:
+        raise _unavailable(exc) from None
+    number = len(existing) + 1
+    for _ in range(20):
+        item = command.start(number, policy, datetime.now(UTC))
+        try:
+            await client.start_workflow(
+                ActionItemWorkflow.run,
+                ItemInput(policy=policy, item=item),
+                id=item.id,
+                task_queue=task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=board.item_search_attributes(item),
+                static_summary=f"action item · {item.owner} · {item.title}"[:200],
+                memo={"title": item.title, "team": team_of(item.owner, policy)},
+            )
+        except WorkflowAlreadyStartedError:
+            number += 1
+            continue
+        except RPCError as exc:
+            raise _unavailable(exc) from None
+        return item
+    raise Unavailable("could not number the action item; try again")
+
+
+async def change_item(client: Client, item: str, command: ItemUpdate) -> ItemState:
+    item_id = normalize_item_id(item)
+    handle = client.get_workflow_handle_for(ActionItemWorkflow.run, item_id)
+    try:
+        return await handle.execute_update(ActionItemWorkflow.change, command)
+    except WorkflowUpdateFailedError as exc:
+        raise Refused(exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownIncident(f"no open action item {item_id}") from None
+        raise _unavailable(exc) from None
+
+
+async def items(client: Client, query: str = 'WorkflowType="ActionItemWorkflow"') -> list[ItemState]:
+    """Every action item the query finds, each as its workflow holds it now (or ended with)."""
+    found: list[ItemState] = []
+    try:
+        async for execution in client.list_workflows(query):
+            handle = client.get_workflow_handle_for(ActionItemWorkflow.run, execution.id, run_id=execution.run_id)
+            if execution.status == Status.RUNNING:
+                found.append(await handle.query(ActionItemWorkflow.current, rpc_timeout=QUERY_TIMEOUT))
+            elif execution.status == Status.COMPLETED:
+                found.append(await handle.result())
+    except RPCError as exc:
+        raise _unavailable(exc) from None
+    return found
+
+
+async def incidents_since(client: Client, since: datetime) -> list[IncidentState]:
+    """Every incident detected since then, as its workflow holds it now or ended with."""
+    query = f'WorkflowType="IncidentWorkflow" AND {board.DETECTED_AT.name}>="{since.isoformat()}"'
+    found: dict[str, IncidentState] = {}
+    try:
+        async for execution in client.list_workflows(query):
+            if execution.status == Status.CONTINUED_AS_NEW or execution.id in found:
+                continue
+            found[execution.id] = (await view(client, execution.id)).state
+    except RPCError as exc:
+        raise _unavailable(exc) from None
+    return list(found.values())

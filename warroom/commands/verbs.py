@@ -15,6 +15,7 @@ from warroom.rules import Target
 from warroom.severity import Severity, SeverityField
 from warroom.brain import auto_resolvable
 from warroom.comms import compose
+from warroom.review import blame_warnings, missing_sections
 from warroom.templates import MissingField
 from warroom.state import (
     BRAIN_VERSION,
@@ -546,12 +547,17 @@ class SubmitReview(Command):
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         if not state.resolved:
             raise Refused(f"{state.id} is not resolved yet; the review follows the resolution")
+        missing = missing_sections(self.document)
+        if missing:
+            raise Refused(f"document: fill in the section(s) {', '.join(repr(m) for m in missing)} (R-PIR-21)")
 
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         assert state.resolved_at is not None
-        took = format_duration(now - state.resolved_at)
+        took = format_duration(timedelta(seconds=round((now - state.resolved_at).total_seconds())))
+        warnings = blame_warnings(self.document, policy)
+        heed = f" ({len(warnings)} blamelessness warning(s))" if warnings else ""
         return state.record(
-            now, self.actor, "review", f"post-incident review submitted {took} after resolution; closed",
+            now, self.actor, "review", f"post-incident review submitted {took} after resolution{heed}; closed",
             review=ReviewRecord(at=now, actor=self.actor, document=self.document), closed_at=now,
         )
 

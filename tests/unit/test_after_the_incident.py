@@ -1,0 +1,154 @@
+"""R-PIR-21..23 on the pure side: the review's checks, action items at their real durations on a
+virtual clock, and the report's figures for incidents whose numbers are known."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from warroom.action_items import AddItem, CompleteItem, decide_item, item_carried_out
+from warroom.commands import Ack, AssignRole, Declare, Refused, Resolve, SetStatus, SubmitReview, execute
+from warroom.policy import load_policy
+from warroom.report import build, median, percentile
+from warroom.review import action_items, blame_warnings, draft, missing_sections
+
+POLICY = load_policy(Path(__file__).parents[2] / "runbooks").for_service("payments")
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday night
+COMPLETE = """# Review
+## Root causes and contributing factors
+Line {line}
+## What went well
+Paging worked.
+## What to improve
+Capacity reviews.
+## Action items
+- Alert on pool saturation (@judy, due 2026-12-12)
+- Load-test checkout (@bob)
+"""
+
+
+def test_R_PIR_21_missing_or_placeholder_sections_are_named():
+    drafted = "## Root causes and contributing factors\n_Why did the system allow this?_\n## What went well\nfast page\n"
+    assert missing_sections(drafted) == ["Root causes and contributing factors", "What to improve", "Action items"]
+    assert missing_sections(COMPLETE.format(line="pool too small")) == []
+
+
+def test_R_PIR_22_blame_is_warned_with_its_line_and_the_system_view_is_not():
+    document = COMPLETE.format(line="Bob should have checked the pool; human error by carol")
+    warnings = blame_warnings(document, POLICY)
+    assert [w.line for w in warnings] == [3, 3]
+    assert "names bob, carol" in warnings[0].text
+    assert "should have" in warnings[1].text and "human error" in warnings[1].text
+    assert blame_warnings(COMPLETE.format(line="The pool had no saturation alert"), POLICY) == []
+
+
+def test_R_PIR_23_action_items_are_read_from_the_review():
+    assert action_items(COMPLETE.format(line="x")) == [
+        {"title": "Alert on pool saturation", "owner": "judy", "due": "2026-12-12"},
+        {"title": "Load-test checkout", "owner": "bob", "due": None},
+    ]
+
+
+def test_R_PIR_21_draft_has_true_durations_and_a_timeline():
+    state = Declare(actor="erin", title="Checkout failing", service="payments", severity="SEV2").start("INC-REV01", T0, POLICY)
+    state = execute(Ack(actor="bob"), state, POLICY, T0 + timedelta(minutes=3))
+    state = execute(AssignRole(actor="bob", role="ic", handle="bob"), state, POLICY, T0 + timedelta(minutes=4))
+    state = execute(SetStatus(actor="bob", status="mitigating"), state, POLICY, T0 + timedelta(minutes=25))
+    state = execute(Resolve(actor="bob"), state, POLICY, T0 + timedelta(minutes=70))
+    document = draft(state, POLICY)
+    assert "- **Time to acknowledge:** 3m" in document
+    assert "- **Time to mitigate:** 25m" in document
+    assert "- **Time to resolve:** 1h10m" in document
+    assert "- **Review due:** 2026-03-04 02:10 UTC" in document
+    assert "| 03-02 01:03:00 | 3m | bob | acknowledged by bob |" in document
+    assert "| 03-02 02:10:00 | 1h10m | bob | resolved;" in document
+    with pytest.raises(Refused, match="fill in the section"):
+        execute(SubmitReview(actor="bob", document=document), state, POLICY, T0 + timedelta(hours=20))
+    closed = execute(SubmitReview(actor="bob", document=COMPLETE.format(line="pool")), state, POLICY, T0 + timedelta(hours=20))
+    assert closed.closed_at is not None
+
+
+def chase(item, until: timedelta):
+    """Run an item's rules on a virtual clock, returning (seconds after creation, key, targets)."""
+    fired, now = [], item.created_at
+    while True:
+        decision = decide_item(item, POLICY, now)
+        for action in decision.actions:
+            fired.append(((now - item.created_at).total_seconds(), action.key, action.targets))
+            item = item_carried_out(item, action, now)
+        if decision.actions:
+            continue
+        if decision.wake_at is None or decision.wake_at > item.created_at + until:
+            return fired, item
+        now = decision.wake_at
+
+
+def test_R_PIR_23_reminders_before_and_on_the_due_date_then_the_manager_weekly():
+    item = AddItem(actor="bob", incident_id="INC-REV01", title="Alert on pool saturation", owner="bob",
+                   due=date(2026, 3, 16)).start(1, POLICY, T0)
+    assert item.due_at == datetime(2026, 3, 16, 16, 0, tzinfo=UTC)  # 17:00 Berlin, end of the business day
+    fired, _ = chase(item, timedelta(days=30))
+    hours = [(round(s / 3600, 2), key, targets) for s, key, targets in fired]
+    assert hours == [
+        (279.0, "item:2026-03-16:remind:3d", ("bob",)),  # 3 days before 16:00 UTC on the 16th (351 h)
+        (327.0, "item:2026-03-16:remind:24h", ("bob",)),
+        (343.0, "item:2026-03-16:due-today", ("bob",)),  # 09:00 Berlin on the due date
+        (351.0, "item:2026-03-16:overdue:1", ("dana",)),  # bob's manager, then weekly
+        (519.0, "item:2026-03-16:overdue:2", ("dana",)),
+        (687.0, "item:2026-03-16:overdue:3", ("dana",)),
+    ]
+
+
+def test_R_PIR_23_a_past_due_date_escalates_at_once_and_done_stops_the_chase():
+    item = AddItem(actor="bob", incident_id="INC-REV01", title="Fix it", owner="carol", due=date(2026, 2, 20)).start(1, POLICY, T0)
+    fired, item = chase(item, timedelta(hours=1))
+    # 9 days overdue when added: the second weekly escalation period, sent at once (not a backlog of two)
+    assert fired == [(0.0, "item:2026-02-20:overdue:2", ("dana",))]
+    item = CompleteItem(actor="carol").apply(item, POLICY, T0 + timedelta(hours=2))
+    assert decide_item(item, POLICY, T0 + timedelta(days=60)).actions == ()
+    assert item.history[-1].text.startswith("done ") and "late" in item.history[-1].text
+
+
+def test_report_figures_for_incidents_whose_numbers_are_known():
+    incidents = []
+    for n, (ack_min, mitigate_min, resolve_min, review_h) in enumerate(
+        [(2, 20, 60, 24), (4, 30, 90, 50), (6, 40, 120, None), (10, 50, 150, 10)]
+    ):
+        start = T0 + timedelta(days=n)
+        state = Declare(actor="erin", title=f"incident {n}", service="payments", severity="SEV2").start(f"INC-RPT0{n}", start, POLICY)
+        state = execute(Ack(actor="bob"), state, POLICY, start + timedelta(minutes=ack_min))
+        state = execute(AssignRole(actor="bob", role="ic", handle="bob"), state, POLICY, start + timedelta(minutes=ack_min))
+        state = execute(SetStatus(actor="bob", status="mitigating"), state, POLICY, start + timedelta(minutes=mitigate_min))
+        state = execute(Resolve(actor="bob"), state, POLICY, start + timedelta(minutes=resolve_min))
+        if review_h is not None:
+            state = execute(SubmitReview(actor="bob", document=COMPLETE.format(line="x")), state, POLICY,
+                            state.resolved_at + timedelta(hours=review_h))
+        incidents.append(state)
+    sev1 = Declare(actor="erin", title="outage", service="payments", severity="SEV1").start("INC-RPT09", T0, POLICY)
+    incidents.append(sev1)
+    now = T0 + timedelta(days=10)
+    items = [
+        AddItem(actor="bob", incident_id="INC-RPT00", title="a", owner="bob", due=date(2026, 3, 20)).start(1, POLICY, T0),
+        AddItem(actor="bob", incident_id="INC-RPT00", title="b", owner="carol", due=date(2026, 3, 5)).start(2, POLICY, T0),
+        AddItem(actor="bob", incident_id="INC-RPT00", title="c", owner="judy", due=date(2026, 3, 5)).start(3, POLICY, T0),
+    ]
+    items[0] = CompleteItem(actor="bob").apply(items[0], POLICY, T0 + timedelta(days=3))  # on time
+    items[1] = CompleteItem(actor="carol").apply(items[1], POLICY, T0 + timedelta(days=6))  # late
+    report = build(incidents, items, POLICY, T0 - timedelta(days=1), now)
+    assert report.incidents == 5 and report.by_severity == {"SEV1": 1, "SEV2": 4, "SEV3": 0, "SEV4": 0}
+    assert (report.mtta.median_s, report.mtta.p90_s, report.mtta.count) == (5 * 60, 10 * 60, 4)  # SEV1 never acked
+    assert (report.mttr.median_s, report.mttr.p90_s, report.mttr.count) == (105 * 60, 150 * 60, 4)
+    assert (report.reviews_due, report.reviews_in_window, report.reviews_in_window_pct) == (4, 2, 50.0)
+    assert (report.items_total, report.items_completed, report.items_completed_on_time, report.items_open) == (3, 2, 1, 1)
+    assert [(o.id, o.owner) for o in report.items_overdue] == [("INC-RPT00-A3", "judy")]
+    assert [(t.team, t.completed, t.total, t.rate) for t in report.completion_by_team] == [
+        ("(no team)", 0, 1, 0.0), ("payments", 2, 2, 100.0),
+    ]
+
+
+def test_percentiles_are_nearest_rank():
+    assert percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == 9
+    assert median([4, 1, 3]) == 3 and median([4, 1, 3, 2]) == 2.5
+    assert percentile([], 0.9) is None
