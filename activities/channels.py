@@ -11,7 +11,9 @@ from abc import ABC, abstractmethod
 
 from temporalio import activity
 
-from warroom.delivery import Delivery
+from pydantic import BaseModel, ConfigDict
+
+from warroom.delivery import Delivery, Recipient
 from warroom.publicpage import PublicUpdate
 
 
@@ -50,12 +52,52 @@ class StatusPage(ABC):
     async def publish(self, update: PublicUpdate) -> None: ...
 
 
+class OpenChannel(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    incident_id: str
+    name: str  # inc-7k2qd-checkout-failing
+    summary: str
+    detail: str
+    invitees: tuple[Recipient, ...]
+    game_day: bool = False
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.incident_id}:channel:open"
+
+
+class ChannelPost(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    incident_id: str
+    channel: str
+    key: str  # the action key: one post per key, however often the activity is retried
+    text: str
+    invitees: tuple[Recipient, ...] = ()  # people to bring in who are not there yet
+    archive: bool = False
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.incident_id}:{self.key}"
+
+
+class IncidentChannels(ABC):
+    """The incident's own chat channel: opened once, posted to, archived (R-COMM-12, R-F15-11).
+    Idempotent: a retried open finds the channel it made, a retried post does not post twice."""
+
+    @abstractmethod
+    async def open(self, request: OpenChannel) -> str: ...
+
+    @abstractmethod
+    async def post(self, request: ChannelPost) -> None: ...
+
+
 class ChannelActivities:
     def __init__(
-        self, pager: Pager, notifier: Notifier, messenger: Messenger, ticketing: Ticketing, statuspage: StatusPage
+        self, pager: Pager, notifier: Notifier, messenger: Messenger, ticketing: Ticketing, statuspage: StatusPage,
+        channels: IncidentChannels,
     ):
         self.pager, self.notifier, self.messenger, self.ticketing = pager, notifier, messenger, ticketing
-        self.statuspage = statuspage
+        self.statuspage, self.channels = statuspage, channels
 
     @activity.defn(name="page")
     async def page(self, delivery: Delivery) -> None:
@@ -77,5 +119,14 @@ class ChannelActivities:
     async def publish_status(self, update: PublicUpdate) -> None:
         await self.statuspage.publish(update)
 
+    @activity.defn(name="open_channel")
+    async def open_channel(self, request: OpenChannel) -> str:
+        return await self.channels.open(request)
+
+    @activity.defn(name="post_to_channel")
+    async def post_to_channel(self, request: ChannelPost) -> None:
+        await self.channels.post(request)
+
     def all(self) -> list:
-        return [self.page, self.notify, self.remind, self.open_ticket, self.publish_status]
+        return [self.page, self.notify, self.remind, self.open_ticket, self.publish_status, self.open_channel,
+                self.post_to_channel]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from activities.channels import Messenger, Notifier, Pager, Ticketing
-from warroom.delivery import Delivery
+from activities.channels import ChannelPost, IncidentChannels, Messenger, Notifier, OpenChannel, Pager, Ticketing
+from warroom.delivery import Delivery, Recipient
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -104,7 +104,7 @@ def _address(channel: str, contacts: dict[str, str]) -> str:
     return ""
 
 
-class OutboxProvider(Pager, Notifier, Messenger, Ticketing):
+class OutboxProvider(Pager, Notifier, Messenger, Ticketing, IncidentChannels):
     """Every channel, written to the outbox: the development default."""
 
     def __init__(self, outbox: Outbox):
@@ -124,3 +124,20 @@ class OutboxProvider(Pager, Notifier, Messenger, Ticketing):
 
     async def open_ticket(self, delivery: Delivery) -> None:
         await self.send(delivery)
+
+    async def open(self, request: OpenChannel) -> str:
+        channel = f"#{request.name}"
+        await self.send(_channel_row(request.incident_id, "channel:open", channel,
+                                     f"{request.summary}\n{request.detail}\ninvited: "
+                                     + ", ".join(r.handle for r in request.invitees), request.game_day))
+        return channel
+
+    async def post(self, request: ChannelPost) -> None:
+        await self.send(_channel_row(request.incident_id, request.key, request.channel, request.text, False))
+
+
+def _channel_row(incident_id: str, key: str, channel: str, text: str, game_day: bool) -> Delivery:
+    return Delivery(
+        incident_id=incident_id, action_key=key, channel="chat",
+        recipients=(Recipient(handle=channel, name=channel),), subject=channel, text=text, game_day=game_day,
+    )

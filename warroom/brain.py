@@ -61,7 +61,9 @@ def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
     return Decision(actions=tuple(due), upcoming=tuple(later), wake_at=later[0].at if later else None)
 
 
-_KIND_ORDER = {"page": 0, "escalate": 1, "notify": 2, "remind": 3, "ticket": 4, "resolve": 5, "publish": 6, "status": 7}
+_KIND_ORDER = {
+    "page": 0, "escalate": 1, "notify": 2, "remind": 3, "ticket": 4, "resolve": 5, "publish": 6, "status": 7, "channel": 8,
+}
 
 
 def _order(action: Action) -> tuple[datetime, int, str]:
@@ -184,6 +186,7 @@ def _obligations(ctx: _Context) -> Iterator[Action]:
         yield from _duration_escalations(ctx)
     yield from _alerts_quiet(ctx)
     yield from _deliveries(ctx)
+    yield from _incident_channel(ctx)
     yield from _flag_escalations(ctx)
     yield from _manual_escalations(ctx)
     yield from _review(ctx)
@@ -363,6 +366,51 @@ def _deliveries(ctx: _Context) -> Iterator[Action]:
             "deliver:customer:resolved", "status", "R-COMM-13", state.resolved_at, ("statuspage",),
             "resolution to the status page",
         )
+
+
+def _incident_channel(ctx: _Context) -> Iterator[Action]:
+    """The incident's chat channel: opened at declaration with the responders in it; every new
+    timeline event posted there (the channel's own events excepted); archived `archive_after`
+    closing (by a ChannelArchiveWorkflow started at closing, so the incident itself may end)."""
+    state, chat = ctx.state, ctx.policy.rules.chat
+    if state.version < 3 or not chat.incident_channel:
+        return
+    people = state.reached(("page", "escalate")) | {h for h in (state.ic, state.comms) if h}
+    people |= {s.handle for s in state.smes} | set(ctx.resolve(ctx.policy.rules.of(state.severities[0].severity).page))
+    invitees = tuple(sorted(people))
+    if state.channel is None:
+        yield ctx.action(
+            "channel:open", "channel", "R-F15-11", state.severities[0].at, invitees or (f"team:{ctx.runbook.team}",),
+            f"the incident's channel, {channel_name(state)}",
+        )
+        return
+    postable = [e for e in state.timeline if e.kind != "channel"]
+    posted = max((int(k.rsplit(":", 1)[1]) for k in state.done if k.startswith("channel:sync:")), default=0)
+    if len(postable) > posted:
+        lines = [f"`{e.at:%H:%M:%S}` *{e.actor}* {e.text}" for e in postable[posted:]]
+        yield ctx.action(
+            f"channel:sync:{len(postable)}", "channel", "R-COMM-12", postable[-1].at, invitees or (state.channel,),
+            f"{len(lines)} new event(s) to {state.channel}", body="\n".join(lines),
+        )
+    if state.closed_at is not None:  # handed to a workflow of its own: the incident ends at closing
+        yield ctx.action(
+            "channel:archive", "channel", "R-PIR-21", state.closed_at, (state.channel,),
+            f"archive {state.channel} {format_duration(chat.archive_after)} after closing",
+        )
+
+
+def archive_time(state: IncidentState, policy: Policy) -> datetime:
+    """When the closed incident's channel is archived."""
+    assert state.closed_at is not None
+    return state.closed_at + policy.rules.chat.archive_after
+
+
+def channel_name(state: IncidentState) -> str:
+    """`inc-7k2qd-checkout-failing`: Slack's rules (lower case, 80 characters, no spaces)."""
+    slug = "".join(c if c.isalnum() else "-" for c in state.title.lower()).strip("-")
+    while "--" in slug:
+        slug = slug.replace("--", "-")
+    return f"inc-{state.id[4:].lower()}-{slug}"[:80].rstrip("-")
 
 
 def _sme_reports(ctx: _Context) -> Iterator[Action]:

@@ -263,9 +263,27 @@ class Providers(Frozen):
     statuspage: StatusProvider = BuiltinStatusConfig(type="builtin")
 
 
+class SlackChat(Frozen):
+    """The Slack app behind `/incident` and its buttons."""
+
+    signing_secret: SecretRef  # Basic Information → Signing Secret
+
+
+class MattermostChat(Frozen):
+    """A Mattermost slash command; Mattermost sends `Authorization: Token <token>`."""
+
+    token: SecretRef
+
+
+class Chat(Frozen):
+    slack: SlackChat | None = None
+    mattermost: MattermostChat | None = None
+
+
 class WarroomConfig(Frozen):
     ingest: Ingest = Ingest()
     providers: Providers = Providers()
+    chat: Chat = Chat()
 
 
 def secret_refs(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], SecretRef]]:

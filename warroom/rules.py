@@ -223,6 +223,13 @@ class Communications(Frozen):
     executive_update: Deadline = Deadline(on_deadline="auto_send")
 
 
+class ChatRules(Frozen):
+    """The incident's own chat channel (warroom.chat): opened at declaration, archived later."""
+
+    incident_channel: bool = True
+    archive_after: Duration = timedelta(days=7)  # after the incident closes
+
+
 class AlertRules(Frozen):
     """How alerts become incidents (warroom.alerts)."""
 
@@ -245,6 +252,7 @@ class Rules(Frozen):
     action_items: ActionItems
     alerts: AlertRules = AlertRules()  # a default: incidents snapshotted before it existed still load
     communications: Communications = Communications()
+    chat: ChatRules = ChatRules()
 
     @field_validator("severities")
     @classmethod

@@ -49,7 +49,7 @@ class Stage(StrEnum):
 
 
 Flag = Literal["data-loss", "regulatory"]
-ActionKind = Literal["page", "escalate", "notify", "remind", "ticket", "resolve", "publish", "status"]
+ActionKind = Literal["page", "escalate", "notify", "remind", "ticket", "resolve", "publish", "status", "channel"]
 
 
 class TimelineEvent(Model):
@@ -149,10 +149,11 @@ class ReviewRecord(Model):
     document: str
 
 
-BRAIN_VERSION = 2
+BRAIN_VERSION = 3
 """Rules an incident runs under. A rule added later applies to incidents declared after it, so a
 running incident's history replays exactly (DESIGN.md: replay tests guard running incidents).
-1: the foundation. 2: communication deadlines (stakeholder notice, customer, executive updates)."""
+1: the foundation. 2: communication deadlines (stakeholder notice, customer, executive updates).
+3: the incident's chat channel."""
 
 
 class IncidentState(Model):
@@ -183,6 +184,7 @@ class IncidentState(Model):
     closed_at: AwareDatetime | None = None
     alerts: AlertOrigin | None = None
     previous_incident: str | None = None  # the alert group's earlier incident, ended before this one
+    channel: str | None = None  # its chat channel, once opened
     done: dict[str, Done] = {}
     timeline: tuple[TimelineEvent, ...] = ()
 

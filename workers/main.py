@@ -19,6 +19,7 @@ from activities.opsgenie import OpsgeniePager
 from activities.outbox import Outbox, OutboxProvider
 from activities.pagerduty import PagerDutyPager
 from activities.slack import SlackMessenger, SlackWebhookMessenger
+from activities.slack_channel import SlackIncidentChannels
 from activities.smtp import SmtpNotifier
 from activities.throttle import ThrottledPager
 from activities.webhook import WebhookProvider
@@ -38,10 +39,11 @@ from warroom.config_file import (
 from warroom.temporal import connect, ensure_search_attributes
 from workflows.action_item import ActionItemWorkflow
 from workflows.alert_group import AlertGroupWorkflow
+from workflows.channel_archive import ChannelArchiveWorkflow
 from workflows.incident import IncidentWorkflow
 from workflows.status_page import StatusPageWorkflow
 
-WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow, ActionItemWorkflow]
+WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow, ActionItemWorkflow, ChannelArchiveWorkflow]
 
 # Our models are pure and deterministic: pass them through the sandbox instead of re-importing
 # pydantic for every workflow run.
@@ -82,7 +84,13 @@ def channels(client: Client, settings: Settings) -> ChannelActivities:
         # exercises go to the outbox before any throttle: never bundled with real pages
         return provider if isinstance(config, OutboxConfig) else GameDayGuard(provider, outbox)
 
+    incident_channels = (
+        SlackIncidentChannels(providers.chat.bot_token, providers.chat.base_url)
+        if isinstance(providers.chat, SlackConfig)
+        else outbox
+    )
     return ChannelActivities(
+        channels=incident_channels,
         pager=build(providers.pager, providers.pager.throttle_per_minute),
         notifier=build(providers.email),
         messenger=build(providers.chat),

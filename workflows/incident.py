@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -21,7 +22,10 @@ with workflow.unsafe.imports_passed_through():
     from warroom.brain import Action, carried_out, decide
     from warroom.commands import Declare, IncidentCommand, PostUpdate, Publish, Refused, ReloadPolicy, apply, validate
     from warroom.commands.internal import carry_out_internal, is_internal
-    from warroom.delivery import delivery_for
+    from activities.channels import ChannelPost, OpenChannel
+    from warroom.brain import archive_time, channel_name
+    from workflows.channel_archive import ArchiveLater, ChannelArchiveWorkflow
+    from warroom.delivery import Recipient, delivery_for
     from warroom.publicpage import public_update
     from warroom.policy import Policy
     from warroom.state import IncidentState
@@ -41,6 +45,7 @@ class IncidentInput(BaseModel):
     policy: Policy
     declare: Declare | None = None
     state: IncidentState | None = None
+    version: int = 1  # the brain's rules at declaration (BRAIN_VERSION); absent in older histories
 
     @model_validator(mode="after")
     def _one(self) -> IncidentInput:
@@ -70,7 +75,7 @@ class IncidentWorkflow:
     def __init__(self, start: IncidentInput) -> None:
         self.policy = start.policy
         now = workflow.now()
-        self.state = start.state or start.declare.start(workflow.info().workflow_id, now, self.policy)  # type: ignore[union-attr]
+        self.state = start.state or start.declare.start(workflow.info().workflow_id, now, self.policy, start.version)  # type: ignore[union-attr]
         self.version = 0
         self.decision = decide(self.state, self.policy, now)
         self.published: dict[str, object] = {}
@@ -148,6 +153,9 @@ class IncidentWorkflow:
             self.state = carried_out(changed, action, now)
             self.version += 1
             return
+        if action.kind == "channel":
+            await self._channel(action)
+            return
         if action.kind == "status":
             message = public_update(self.state, self.policy, action.key, workflow.now())
         else:
@@ -167,6 +175,35 @@ class IncidentWorkflow:
                 workflow.now(), "warroom", "delivery-failed", f"could not {action.kind} {', '.join(action.targets)}"
                 f" for {action.key}: {cause}",
             )
+        self.state = carried_out(self.state, action, workflow.now())
+
+    async def _channel(self, action: Action) -> None:
+        """Open the incident's channel (its id joins the state), post news to it, archive it."""
+        state, invitees = self.state, tuple(Recipient.of(h, self.policy.roster) for h in action.targets)
+        options = {"start_to_close_timeout": timedelta(seconds=30), "schedule_to_close_timeout": DELIVERY_GIVE_UP,
+                   "retry_policy": DELIVERY_RETRY, "summary": action.key}
+        try:
+            if action.key == "channel:open":
+                detail = f"{state.stage.value} · IC {state.ic or '—'} · runbook checklist pinned in the Temporal UI"
+                request = OpenChannel(incident_id=state.id, name=channel_name(state), summary=state.summary,
+                                      detail=detail, invitees=invitees, game_day=state.game_day)
+                channel = await workflow.execute_activity("open_channel", request, result_type=str, **options)
+                self.state = self.state.model_copy(update={"channel": channel})
+            elif action.key == "channel:archive":
+                text = f"Closed; this channel is archived now. The review: `warroom review draft {state.id}`"
+                post = ChannelPost(incident_id=state.id, channel=state.channel or "", key=action.key, text=text,
+                                   archive=True)
+                await workflow.start_child_workflow(
+                    ChannelArchiveWorkflow.run, ArchiveLater(post=post, at=archive_time(state, self.policy)),
+                    id=f"{state.id}-channel-archive", parent_close_policy=ParentClosePolicy.ABANDON,
+                    static_summary=f"archive {state.channel}",
+                )
+            else:
+                post = ChannelPost(incident_id=state.id, channel=state.channel or "", key=action.key, text=action.body,
+                                   invitees=invitees)
+                await workflow.execute_activity("post_to_channel", post, **options)
+        except ActivityError as exc:
+            self.state = self.state.record(workflow.now(), "warroom", "delivery-failed", f"{action.key}: {exc.cause or exc}")
         self.state = carried_out(self.state, action, workflow.now())
 
     def _publish(self) -> None:

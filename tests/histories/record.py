@@ -2,8 +2,9 @@
 
     .venv/bin/python -m tests.histories.record
 
-Re-record only on purpose: a history recorded before a change and replayed after it is what
-proves that running incidents survive the change (use workflow.patched for incompatible ones).
+Files are named by the brain version they were recorded under (v1-…, v3-…) and old ones are
+kept: a history recorded before a change and replayed after it is what proves that running
+incidents survive the change (gate new rules by state.version, or use workflow.patched).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from warroom.commands import (
     AssignRole,
     Escalate,
     PostUpdate,
+    Publish,
     Resolve,
     SetFlag,
     SetSeverity,
@@ -31,6 +33,7 @@ from warroom.commands import (
     SubmitReview,
 )
 from warroom.runtime import temporal_binary
+from warroom.state import BRAIN_VERSION
 from warroom.temporal import ALL_KEYS
 from workers.main import build_worker
 
@@ -87,7 +90,60 @@ async def continued_as_new(h: Harness) -> str:
     return incident
 
 
-SCENARIOS = [sev1_full_lifecycle, sev2_upgrade_downgrade_flags, sev4_ticket_closes_without_review, continued_as_new]
+async def customer_update_to_the_status_page(h: Harness) -> str:
+    incident = await h.declare("SEV2", title="Card payments failing")
+    await h.send(incident, AssignRole(actor="bob", role="ic", handle="bob"))
+    await h.send(incident, AssignRole(actor="bob", role="comms", handle="heidi"))
+    await h.send(incident, Publish(actor="heidi", kind="customer", fields={
+        "affected": "Card payments", "share": "about 30%", "symptom": "see declined payments"}))
+    await h.send(incident, Resolve(actor="bob"))
+    await h.send(incident, SubmitReview(actor="bob", document=REVIEW_DOCUMENT))
+    await h.handle(incident).result()
+    return incident
+
+
+async def alert_group_opens_and_folds(h: Harness) -> str:
+    from warroom.alerts.events import AlertBatch, AlertEvent
+    from workflows.alert_group import AlertGroupWorkflow, GroupInput
+
+    def batch(status: str) -> AlertBatch:
+        event = AlertEvent(fingerprint="fp-1", status=status, name="CheckoutErrors",
+                           labels={"service": "payments", "severity": "critical"})
+        return AlertBatch(source="alertmanager", group_key="{}:{alertname=\"CheckoutErrors\"}", title="Checkout errors",
+                          alerts=(event,))
+    first = batch("firing")
+    start = GroupInput(group_id=first.group_id, source="alertmanager", group_key=first.group_key, policy=h.policy)
+    for news in (first, first, batch("resolved")):
+        await h.client.start_workflow(AlertGroupWorkflow.run, start, id=first.group_id, task_queue=h.settings.task_queue,
+                                      start_signal="alerts", start_signal_args=[news])
+    for _ in range(100):
+        state = await h.client.get_workflow_handle_for(AlertGroupWorkflow.run, first.group_id).query(AlertGroupWorkflow.state)
+        if state.incident and state.alerts["fp-1"].status == "resolved":
+            await asyncio.sleep(1)
+            return first.group_id
+        await asyncio.sleep(0.1)
+    raise AssertionError("the alert group never settled")
+
+
+async def action_item_chased_until_done(h: Harness) -> str:
+    from datetime import date
+
+    from warroom.action_items import AddItem, CompleteItem
+    from warroom.commands import remote
+
+    incident = await h.declare("SEV4", title="Receipt typo")
+    item = await remote.add_item(h.client, h.policy, AddItem(actor="carol", incident_id=incident, title="Spell-check",
+                                                             owner="bob", due=date(2026, 1, 5)), h.settings.task_queue)
+    await h.wait_rows(item.id, lambda rows: len(rows) >= 1)
+    await remote.change_item(h.client, item.id, CompleteItem(actor="bob"))
+    await h.client.get_workflow_handle(item.id).result()
+    return item.id
+
+
+SCENARIOS = [
+    sev1_full_lifecycle, sev2_upgrade_downgrade_flags, sev4_ticket_closes_without_review, continued_as_new,
+    customer_update_to_the_status_page, alert_group_opens_and_folds, action_item_chased_until_done,
+]
 
 
 async def main() -> None:
@@ -111,7 +167,7 @@ async def main() -> None:
                         runs = [w async for w in h.client.list_workflows(f'WorkflowId="{incident}"')]
                         oldest = min(runs, key=lambda w: w.start_time)
                         history = await h.client.get_workflow_handle(incident, run_id=oldest.run_id).fetch_history()
-                    path = HERE / f"{scenario.__name__}.json"
+                    path = HERE / f"v{BRAIN_VERSION}-{scenario.__name__}.json"
                     path.write_text(json.dumps({"workflow_id": incident, "history": json.loads(history.to_json())}, indent=1))
                     print(f"{path.name}: {incident}, {len(history.events)} events")
     finally:

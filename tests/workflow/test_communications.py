@@ -124,7 +124,7 @@ async def test_customer_updates_and_the_resolution_reach_the_status_page(make_ha
 
 
 async def test_only_the_comms_lead_publishes_and_a_missing_field_sends_nothing(make_harness):
-    base = scaled(1)
+    base = scaled(1, chat={"incident_channel": False})  # nothing else may write while we count
     strict: Policy = base.model_copy(update={"templates": {**base.templates, "customer_update": "{{ affected }} until {{ eta }}"}})
     async with make_harness(strict) as h:
         incident = await h.declare("SEV2")

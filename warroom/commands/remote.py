@@ -25,7 +25,7 @@ from warroom import board
 from warroom.commands.base import Command, Refused
 from warroom.commands.verbs import Declare, PostUpdate, Publish
 from warroom.policy import Policy
-from warroom.state import IncidentState, new_incident_id, normalize_incident_id
+from warroom.state import BRAIN_VERSION, IncidentState, new_incident_id, normalize_incident_id
 from warroom.temporal import Unavailable
 from warroom.action_items import AddItem, ItemState, ItemUpdate, normalize_item_id, team_of
 from workflows.action_item import ActionItemWorkflow, ItemInput
@@ -52,7 +52,7 @@ async def declare(
         try:
             await client.start_workflow(
                 IncidentWorkflow.run,
-                IncidentInput(policy=snapshot, declare=command),
+                IncidentInput(policy=snapshot, declare=command, version=BRAIN_VERSION),
                 id=chosen,
                 task_queue=task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING if incident_id else WorkflowIDConflictPolicy.FAIL,

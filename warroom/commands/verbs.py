@@ -80,7 +80,7 @@ class Declare(Command):
         if self.detected_at is not None and self.detected_at > now + _SKEW:
             raise Refused(f"detected_at: {self.detected_at.isoformat()} is in the future")
 
-    def start(self, incident_id: str, now: datetime, policy: Policy) -> IncidentState:
+    def start(self, incident_id: str, now: datetime, policy: Policy, version: int = BRAIN_VERSION) -> IncidentState:
         """The new incident. The on-call declaring it themselves has acknowledged (R-F15-7:
         whoever detects acknowledges); anyone else's declaration still needs the on-call's ack."""
         now = now.astimezone(UTC)
@@ -92,7 +92,7 @@ class Declare(Command):
             others = ", ".join(s.value for s in self.unclear)
             text += f" (unclear between {self.severity} and {others}: took the higher, R-SEV-5)"
         state = IncidentState(
-            version=BRAIN_VERSION,
+            version=version,
             id=incident_id,
             title=self.title,
             service=self.service,

@@ -12,7 +12,7 @@ from temporalio.client import Client
 from activities.outbox import Outbox, OutboxRow
 from warroom.config import Settings
 from warroom.config_file import WarroomConfig, load_config
-from warroom.gateway import alerts, report, status
+from warroom.gateway import alerts, chat, report, status
 from warroom.gateway.alerts import AlertIngest
 from warroom.policy import Policy, load_policy
 from warroom.temporal import Unavailable, connect
@@ -49,6 +49,7 @@ def create_app(
     app.include_router(alerts.router(AlertIngest(config.ingest, policy, link.client, settings.task_queue)))
     app.include_router(status.router(policy, link.client, settings.runbooks / "templates" / "page"))
     app.include_router(report.router(policy, link.client))
+    app.include_router(chat.router(config.chat, policy, link.client))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -1,0 +1,93 @@
+"""Slack's side of chat: request signatures, who the Slack user is, and the messages we answer
+with (Block Kit, the incident's buttons)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+
+from warroom.policy import Policy
+
+TOLERANCE_S = 300  # Slack: refuse requests whose timestamp is more than five minutes away
+
+
+class Unverified(Exception):
+    pass
+
+
+def verify(signing_secret: str | None, headers: Mapping[str, str], body: bytes, now: float | None = None) -> None:
+    """`X-Slack-Signature: v0=hex(HMAC-SHA256(secret, "v0:{timestamp}:{raw body}"))`, on the raw
+    bytes, before anything is parsed; constant-time; the timestamp within five minutes."""
+    if not signing_secret:
+        raise Unverified("slack: no signing secret is configured on the gateway")
+    stamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not stamp or not signature:
+        raise Unverified("X-Slack-Request-Timestamp and X-Slack-Signature headers required")
+    try:
+        sent = int(stamp)
+    except ValueError:
+        raise Unverified("X-Slack-Request-Timestamp is not a Unix time") from None
+    if abs((now if now is not None else time.time()) - sent) > TOLERANCE_S:
+        raise Unverified("X-Slack-Request-Timestamp is more than five minutes away (a replay?)")
+    expected = "v0=" + hmac.new(signing_secret.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(signature.encode(), expected.encode()):
+        raise Unverified("X-Slack-Signature does not match")
+
+
+def person_of(user_id: str, policy: Policy) -> str | None:
+    person = policy.roster.by_slack_id(user_id)
+    return person.handle if person else None
+
+
+def not_mapped(user_id: str) -> str:
+    return (
+        f"You (Slack user {user_id}) are not in warroom's roster yet. Ask whoever keeps oncall.yaml to add "
+        f"`slack_user_id: {user_id}` to your person entry; then /incident works for you."
+    )
+
+
+BUTTONS = (
+    ("ack", "Acknowledge", "primary"),
+    ("ic", "I'm IC", None),
+    ("sme", "Join as SME", None),
+    ("escalate", "Escalate now", "danger"),
+    ("update", "Post update", None),
+    ("resolve", "Resolve", None),
+)
+
+
+def incident_blocks(incident_id: str, summary: str, detail: str) -> list[dict]:
+    """The incident's message: what it is, then one button per common action."""
+    elements = []
+    for action_id, label, style in BUTTONS:
+        button = {"type": "button", "action_id": action_id, "value": incident_id,
+                  "text": {"type": "plain_text", "text": label}}
+        if style:
+            button["style"] = style
+        elements.append(button)
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{incident_id}* · {summary}"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": detail}]},
+        {"type": "actions", "block_id": f"incident:{incident_id}", "elements": elements},
+    ]
+
+
+def button_command(action_id: str, incident_id: str, actor: str) -> str | None:
+    """The slash-command text a button stands for (same grammar, same command layer)."""
+    return {
+        "ack": f"ack {incident_id}",
+        "ic": f"role {incident_id} ic {actor}",
+        "sme": f"role {incident_id} sme {actor}",
+        "escalate": f"escalate {incident_id} --to manager --reason 'escalated from Slack by {actor}'",
+        "resolve": f"resolve {incident_id}",
+    }.get(action_id)
+
+
+def update_usage(incident_id: str) -> str:
+    return (
+        f"Post the update with:\n`/incident update {incident_id} --impact \"…\" --theory \"…\" "
+        f"--next-steps \"…\" --next 30m`"
+    )
