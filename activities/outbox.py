@@ -57,12 +57,15 @@ class Outbox:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._prepared = False
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=30)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.executescript(SCHEMA)
+        if not self._prepared:  # once per process: switching to WAL needs a lock concurrent writers contend for
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.executescript(SCHEMA)
+            self._prepared = True
         return connection
 
     def write(self, delivery: Delivery) -> int:

@@ -19,7 +19,7 @@ from warroom.commands.base import Refused, check_actor, check_person
 from warroom.delivery import Delivery, Recipient
 from warroom.durations import format_duration
 from warroom.policy import Policy
-from warroom.state import Done, Model, TimelineEvent
+from warroom.state import Done, Model, TimelineEvent, normalize_incident_id
 
 ItemStatus = Literal["open", "done", "cancelled"]
 _ITEM_ID = re.compile(r"^(INC-[0-9A-HJKMNP-TV-Z]{5})-A([1-9][0-9]*)$")
@@ -31,8 +31,6 @@ def item_id(incident_id: str, number: int) -> str:
 
 def normalize_item_id(text: str) -> str:
     """`inc-7k2qd-a1` -> `INC-7K2QD-A1`; ValueError for anything else."""
-    from warroom.state import normalize_incident_id
-
     head, _, number = text.strip().upper().rpartition("-A")
     candidate = f"{normalize_incident_id(head)}-A{number}" if head else ""
     if not _ITEM_ID.match(candidate):
