@@ -92,7 +92,9 @@ class SlackIncidentChannels(IncidentChannels):
     async def _invite(self, client: WebClient, channel: str, people: tuple) -> None:
         users = ",".join(sorted({p.slack_user_id for p in people if p.slack_user_id}))
         if users:
-            await self._call(client.conversations_invite, ignore=IGNORED_ON_INVITE, channel=channel, users=users)
+            # force: one id already in (or not invitable) must not keep the others out
+            await self._call(client.conversations_invite, ignore=IGNORED_ON_INVITE, channel=channel, users=users,
+                             force=True)
 
     async def _post_once(self, client: WebClient, channel: str, key: str, text: str, blocks: list | None) -> str | None:
         """Post unless the channel already holds a message with this key; return its timestamp."""

@@ -17,12 +17,14 @@ from temporalio.client import Client
 from warroom.cli.app import app
 from warroom.cli.incident import Deferred
 from warroom.cli.output import CHAT, ChatMode, Rejected
+from warroom.policy import Policy
 
 VERBS = ("declare", "ack", "sev", "role", "status", "update", "note", "flag", "escalate", "resolve", "comms",
          "review", "show", "list", "action")
 TAKES_ID_FIRST = ("ack", "sev", "role", "status", "update", "note", "flag", "escalate", "resolve", "show")
 _INCIDENT = re.compile(r"^(?:inc-?)?[0-9a-hjkmnp-tv-z]{5}$", re.IGNORECASE)
 _CHANNEL = re.compile(r"^inc-([0-9a-hjkmnp-tv-z]{5})(?:-|$)")
+_MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 class ChatError(Exception):
@@ -33,6 +35,15 @@ class ChatError(Exception):
 class Parsed:
     verb: str
     work: Callable[[Client], Awaitable[Any]]
+
+
+def _handle(word: str, policy: Policy) -> str:
+    """A Slack mention `<@U0BOB0002|bob>` as the roster handle it stands for."""
+    mention = _MENTION.match(word)
+    if not mention:
+        return word
+    person = policy.roster.by_slack_id(mention.group(1))
+    return person.handle if person else word
 
 
 def help_text() -> str:
@@ -47,10 +58,10 @@ def help_text() -> str:
     return "\n".join(lines)
 
 
-def parse(text: str, actor: str, channel_name: str = "") -> Parsed | str:
+def parse(text: str, actor: str, policy: Policy, task_queue: str, channel_name: str = "") -> Parsed | str:
     """The work a slash command asks for, or a text to answer at once (help); ChatError else."""
     try:
-        words = shlex.split(text)
+        words = [_handle(word, policy) for word in shlex.split(text)]
     except ValueError as exc:
         raise ChatError(f"cannot read the command: {exc}") from None
     if not words or words[0] in ("help", "--help", "-h"):
@@ -58,10 +69,12 @@ def parse(text: str, actor: str, channel_name: str = "") -> Parsed | str:
     verb = words[0].lower()
     if verb not in VERBS:
         raise ChatError(f"unknown verb {verb!r}; /incident help lists them")
+    if verb == "review" and "submit" in words:
+        raise ChatError("submit the review document with the CLI: warroom review submit ID --file review.md")
     in_channel = _CHANNEL.match(channel_name or "")
     if in_channel and verb in TAKES_ID_FIRST and (len(words) < 2 or not _INCIDENT.match(words[1])) and "--help" not in words:
         words.insert(1, in_channel.group(1))  # in an incident's channel, the incident is implied
-    token = CHAT.set(ChatMode(actor))
+    token = CHAT.set(ChatMode(actor, policy, task_queue))
     out = io.StringIO()
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):

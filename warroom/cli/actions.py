@@ -10,11 +10,10 @@ import typer
 from warroom import board
 from warroom.action_items import AddItem, CancelItem, CompleteItem, ItemState, ReassignItem, SnoozeItem
 from warroom.cli import render
-from warroom.cli.incident import As, Json, actor, build, run
+from warroom.cli.incident import As, Json, actor, build, run, task_queue
 from warroom.cli.output import USAGE, emit_json, fail
 from warroom.cli.policy import load
 from warroom.commands import remote
-from warroom.config import Settings
 from warroom.roster import HANDLE
 from warroom.state import normalize_incident_id
 
@@ -42,7 +41,7 @@ def add(
     command = build(AddItem, actor=actor(as_), incident_id=incident, title=title, owner=owner.lower(),
                     due=due.date() if due else None)
     policy = load(None)
-    queue = Settings.from_env().task_queue
+    queue = task_queue()
     item = run(lambda client: remote.add_item(client, policy, command, queue))
     if as_json:
         emit_json(item)

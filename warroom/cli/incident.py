@@ -60,6 +60,11 @@ def actor(given: str | None) -> str:
     return (given or os.environ.get("WARROOM_USER") or getpass.getuser()).strip().lower()
 
 
+def task_queue() -> str:
+    chat = CHAT.get()
+    return chat.task_queue if chat is not None else Settings.from_env().task_queue
+
+
 class Deferred(Exception):
     """Chat parsed a command with this CLI: here is the work, for the gateway to do itself."""
 
@@ -177,8 +182,8 @@ def register(app: typer.Typer) -> None:
             Declare, actor=actor(as_), title=" ".join(words), service=service, severity=severities[0],
             unclear=tuple(severities[1:]), detected_at=detected_at, game_day=game_day,
         )
-        settings = Settings.from_env()
-        result = run(lambda client: remote.declare(client, policy, command, settings.task_queue))
+        queue = task_queue()
+        result = run(lambda client: remote.declare(client, policy, command, queue))
         if as_json:
             emit_json(result)
         else:
@@ -371,7 +376,7 @@ def register(app: typer.Typer) -> None:
             for found in action_items(document)
         ]
         send(incident, build(SubmitReview, actor=who, document=document), as_json)
-        queue = Settings.from_env().task_queue
+        queue = task_queue()
         for item in items:  # `- title (@owner, due YYYY-MM-DD)` lines become chased action items
             added = run(lambda client, item=item: remote.add_item(client, policy, item, queue))
             print(f"{added.id}: {added.title} ({added.owner}, due {added.due.isoformat()})", file=sys.stderr if as_json else sys.stdout)

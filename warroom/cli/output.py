@@ -17,10 +17,11 @@ USAGE = 2
 
 class ChatMode:
     """Set while chat parses a slash command with this very CLI (warroom.chat.grammar): errors
-    are raised to the chat instead of printed, and `run` hands its work over instead of doing it."""
+    are raised to the chat instead of printed, `run` hands its work over instead of doing it, and
+    the gateway's own policy and task queue stand in for the files and environment."""
 
-    def __init__(self, actor: str):
-        self.actor = actor
+    def __init__(self, actor: str, policy: Any, task_queue: str):
+        self.actor, self.policy, self.task_queue = actor, policy, task_queue
 
 
 CHAT: ContextVar[ChatMode | None] = ContextVar("warroom_chat_mode", default=None)

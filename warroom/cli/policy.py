@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 from pydantic import ValidationError
 
-from warroom.cli.output import USAGE, emit_json, fail, invalid
+from warroom.cli.output import CHAT, USAGE, emit_json, fail, invalid
 from warroom.commands import Declare, Refused
 from warroom.config import Settings
 from warroom.durations import format_duration, parse_duration
@@ -23,6 +23,9 @@ DirOption = Annotated[Optional[Path], typer.Option("--dir", help="runbooks direc
 
 def load(directory: Path | None) -> Policy:
     """The policy from `directory` (or the configured one); exits 1 with every problem listed."""
+    chat = CHAT.get()
+    if chat is not None and directory is None:
+        return chat.policy
     root = directory or Settings.from_env().runbooks
     try:
         return load_policy(root)

@@ -49,7 +49,7 @@ def create_app(
     app.include_router(alerts.router(AlertIngest(config.ingest, policy, link.client, settings.task_queue)))
     app.include_router(status.router(policy, link.client, settings.runbooks / "templates" / "page"))
     app.include_router(report.router(policy, link.client))
-    app.include_router(chat.router(config.chat, policy, link.client))
+    app.include_router(chat.router(config.chat, policy, link.client, settings.task_queue))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

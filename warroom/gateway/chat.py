@@ -24,6 +24,7 @@ from warroom.chat.answers import carry_out
 from warroom.chat.grammar import ChatError, Parsed, parse
 from warroom.config_file import Chat
 from warroom.policy import Policy
+from warroom.temporal import Unavailable
 
 INLINE_S = 2.5  # under Slack's 3 s, with room for the network
 MAX_BODY = 64 * 1024
@@ -56,7 +57,11 @@ class ChatDesk:
         self._later(self._deliver_late(asyncio.create_task(self._run(parsed)), parsed, response_url))
 
     async def _run(self, parsed: Parsed) -> tuple[bool, str]:
-        return await carry_out(parsed, await self.client())
+        try:
+            client = await self.client()
+        except Unavailable as exc:
+            return False, f"warroom cannot reach Temporal right now; try again. ({exc})"
+        return await carry_out(parsed, client)
 
     def _later(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
@@ -89,7 +94,7 @@ def _form(body: bytes) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
 
 
-def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]]) -> APIRouter:
+def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]], task_queue: str) -> APIRouter:
     routes = APIRouter(tags=["chat"])
     desk = ChatDesk(client)
 
@@ -116,7 +121,7 @@ def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]]
         if actor is None:
             return ephemeral(slack.not_mapped(form.get("user_id", "?")))
         try:
-            parsed = parse(form.get("text", ""), actor, form.get("channel_name", ""))
+            parsed = parse(form.get("text", ""), actor, policy, task_queue, form.get("channel_name", ""))
         except ChatError as exc:
             return ephemeral(str(exc))
         if isinstance(parsed, str):
@@ -144,7 +149,7 @@ def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]]
             return Response(status_code=200)
         text = slack.button_command(action.get("action_id", ""), incident_id, actor)
         try:
-            parsed = parse(text or "", actor)
+            parsed = parse(text or "", actor, policy, task_queue)
         except ChatError as exc:
             await desk.reply(response_url, str(exc))
             return Response(status_code=200)
@@ -172,7 +177,7 @@ def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]]
         if actor is None:
             return ephemeral(f"You (@{user_name}) are not in warroom's roster; add `mattermost: {user_name}` to your contacts.")
         try:
-            parsed = parse(form.get("text", ""), actor, form.get("channel_name", ""))
+            parsed = parse(form.get("text", ""), actor, policy, task_queue, form.get("channel_name", ""))
         except ChatError as exc:
             return ephemeral(str(exc))
         if isinstance(parsed, str):
