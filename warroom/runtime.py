@@ -77,7 +77,8 @@ async def up(settings: Settings, temporal_port: int, ui_port: int, http_port: in
             f"warroom is up\n"
             f"  Temporal    {settings.temporal_address}  (SQLite: {settings.data_dir / 'temporal.sqlite'})\n"
             f"  Temporal UI http://{host}:{ui_port}/namespaces/{settings.namespace}/workflows\n"
-            f"  gateway     http://{host}:{http_port}/healthz\n"
+            f"  gateway     http://{host}:{http_port}/healthz  (alerts: /v1/alerts/…, chat: /v1/chat/…)\n"
+            f"  status page http://{host}:{http_port}/status   report: http://{host}:{http_port}/report\n"
             f"  outbox      {settings.outbox_path}\n"
             f"Ctrl-C stops all three.",
             flush=True,

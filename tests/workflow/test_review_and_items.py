@@ -88,3 +88,35 @@ async def test_an_overdue_item_is_escalated_and_chased_after_its_incident_closed
         assert len(escalations(h.rows(item.id))) == count
         with pytest.raises(Refused):
             await remote.change_item(h.client, item.id, CompleteItem(actor="bob"))
+
+
+async def test_the_report_page_draws_its_charts_from_temporal(make_harness):
+    from html.parser import HTMLParser
+
+    from tests.workflow.harness import gateway
+    from warroom.config_file import WarroomConfig
+
+    class Svg(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.charts: list[str] = []
+            self.bars: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "svg":
+                self.charts.append(attrs.get("aria-label", ""))
+            if tag == "rect":
+                self.bars.append(attrs.get("data-value", ""))
+
+    async with make_harness(scaled(1)) as h, gateway(h, WarroomConfig()) as http:
+        incident = await h.declare("SEV3", title="Slow refunds")
+        await h.send(incident, AssignRole(actor="carol", role="ic", handle="carol"))
+        await h.send(incident, Resolve(actor="carol"))
+        response = await http.get("/report", params={"since": "1h"})
+        assert response.status_code == 200 and "<script" not in response.text
+        page = Svg()
+        page.feed(response.text)
+        assert page.charts == ["Incidents per severity", "Action items completed per team"]
+        assert int(page.bars[2]) >= 1  # SEV3, the third bar: at least this incident (the server is shared)
+        assert (await http.get("/report", params={"since": "soon"})).status_code == 422
