@@ -209,7 +209,7 @@ class Bench:
             began = time.perf_counter()
             try:
                 response = await self.http.post(PATH, json=body)
-            except httpx.HTTPError as exc:
+            except httpx.HTTPError:
                 stats.retried += 1
                 await asyncio.sleep(0.2 * (attempt + 1))
                 continue
