@@ -7,11 +7,12 @@ the review window and after closing; the memo's `stage` says in_review or closed
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 from warroom.brain import Action, next_deadline_text
+from warroom.report import IncidentFacts
 from warroom.state import IncidentState
 
 if TYPE_CHECKING:
@@ -47,9 +48,13 @@ def search_attributes(state: IncidentState) -> TypedSearchAttributes:
     return TypedSearchAttributes(pairs)
 
 
-def memo(state: IncidentState) -> dict[str, str]:
-    """What `warroom list` shows besides the search attributes."""
-    return {"title": state.title, "stage": state.stage.value, "summary": state.summary}
+def memo(state: IncidentState) -> dict[str, Any]:
+    """What `warroom list` shows besides the search attributes; from brain version 4 also the
+    response times the report reads (warroom.report.IncidentFacts), so it needs no queries."""
+    shown: dict[str, Any] = {"title": state.title, "stage": state.stage.value, "summary": state.summary}
+    if state.version >= 4:
+        shown["facts"] = IncidentFacts.of(state).model_dump(mode="json")
+    return shown
 
 
 def details(state: IncidentState, upcoming: tuple[Action, ...]) -> str:

@@ -149,11 +149,11 @@ class ReviewRecord(Model):
     document: str
 
 
-BRAIN_VERSION = 3
+BRAIN_VERSION = 4
 """Rules an incident runs under. A rule added later applies to incidents declared after it, so a
 running incident's history replays exactly (DESIGN.md: replay tests guard running incidents).
 1: the foundation. 2: communication deadlines (stakeholder notice, customer, executive updates).
-3: the incident's chat channel."""
+3: the incident's chat channel. 4: the memo carries the report's facts (response times)."""
 
 
 class IncidentState(Model):

@@ -11,7 +11,7 @@ import pytest
 from warroom.action_items import AddItem, CompleteItem, decide_item, item_carried_out
 from warroom.commands import Ack, AssignRole, Declare, Refused, Resolve, SetStatus, SubmitReview, execute
 from warroom.policy import load_policy
-from warroom.report import build, median, percentile
+from warroom.report import IncidentFacts, ItemFacts, build, median, percentile
 from warroom.review import action_items, blame_warnings, draft, missing_sections
 
 POLICY = load_policy(Path(__file__).parents[2] / "runbooks").for_service("payments")
@@ -136,7 +136,8 @@ def test_report_figures_for_incidents_whose_numbers_are_known():
     ]
     items[0] = CompleteItem(actor="bob").apply(items[0], POLICY, T0 + timedelta(days=3))  # on time
     items[1] = CompleteItem(actor="carol").apply(items[1], POLICY, T0 + timedelta(days=6))  # late
-    report = build(incidents, items, POLICY, T0 - timedelta(days=1), now)
+    report = build([IncidentFacts.of(i) for i in incidents], [ItemFacts.of(t) for t in items], POLICY,
+                   T0 - timedelta(days=1), now)
     assert report.incidents == 5 and report.by_severity == {"SEV1": 1, "SEV2": 4, "SEV3": 0, "SEV4": 0}
     assert (report.mtta.median_s, report.mtta.p90_s, report.mtta.count) == (5 * 60, 10 * 60, 4)  # SEV1 never acked
     assert (report.mttr.median_s, report.mttr.p90_s, report.mttr.count) == (105 * 60, 150 * 60, 4)

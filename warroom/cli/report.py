@@ -18,8 +18,7 @@ from warroom.durations import parse_duration
 
 
 async def gather(client, policy, since: datetime, now: datetime) -> reports.Report:  # noqa: ANN001
-    incidents = await remote.incidents_since(client, since)
-    items = await remote.items(client)
+    incidents, items = await remote.report_facts(client, since)
     return reports.build(incidents, items, policy, since, now)
 
 

@@ -28,6 +28,7 @@ from warroom.policy import Policy
 from warroom.state import BRAIN_VERSION, IncidentState, new_incident_id, normalize_incident_id
 from warroom.temporal import Unavailable
 from warroom.action_items import AddItem, ItemState, ItemUpdate, normalize_item_id, team_of
+from warroom.report import IncidentFacts, ItemFacts
 from workflows.action_item import ActionItemWorkflow, ItemInput
 from workflows.incident import CommandResult, IncidentInput, IncidentView, IncidentWorkflow
 
@@ -265,15 +266,33 @@ async def items(client: Client, query: str = 'WorkflowType="ActionItemWorkflow"'
     return found
 
 
-async def incidents_since(client: Client, since: datetime) -> list[IncidentState]:
-    """Every incident detected since then, as its workflow holds it now or ended with."""
+async def report_facts(client: Client, since: datetime) -> tuple[list[IncidentFacts], list[ItemFacts]]:
+    """The report's facts from visibility: incidents' memos, open items' search attributes and
+    memos, and the results of items that ended. Only incidents older than the facts in their memo
+    are asked by query."""
+    incidents: dict[str, IncidentFacts] = {}
+    items: list[ItemFacts] = []
     query = f'WorkflowType="IncidentWorkflow" AND {board.DETECTED_AT.name}>="{since.isoformat()}"'
-    found: dict[str, IncidentState] = {}
     try:
         async for execution in client.list_workflows(query):
-            if execution.status == Status.CONTINUED_AS_NEW or execution.id in found:
+            if execution.status == Status.CONTINUED_AS_NEW or execution.id in incidents:
                 continue
-            found[execution.id] = (await view(client, execution.id)).state
+            memo = await execution.memo()
+            if "facts" in memo:
+                incidents[execution.id] = IncidentFacts.model_validate(memo["facts"])
+            else:
+                incidents[execution.id] = IncidentFacts.of((await view(client, execution.id)).state)
+        async for execution in client.list_workflows('WorkflowType="ActionItemWorkflow"'):
+            attrs = execution.typed_search_attributes
+            if execution.status == Status.RUNNING:
+                memo = await execution.memo()
+                items.append(ItemFacts(
+                    id=execution.id, title=str(memo.get("title", "")), owner=attrs.get(board.ITEM_OWNER) or "?",
+                    status=attrs.get(board.ITEM_STATUS) or "open", due_at=attrs.get(board.ITEM_DUE),
+                ))
+            elif execution.status == Status.COMPLETED:
+                handle = client.get_workflow_handle_for(ActionItemWorkflow.run, execution.id, run_id=execution.run_id)
+                items.append(ItemFacts.of(await handle.result()))
     except RPCError as exc:
         raise _unavailable(exc) from None
-    return list(found.values())
+    return list(incidents.values()), items

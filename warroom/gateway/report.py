@@ -73,10 +73,8 @@ def router(policy: Policy, client: Callable[[], Awaitable[Client]]) -> APIRouter
             return JSONResponse({"error": f"since: {exc}"}, status_code=422)
         now = datetime.now(UTC)
         try:
-            temporal = await client()
-            result = reports.build(
-                await remote.incidents_since(temporal, now - period), await remote.items(temporal), policy, now - period, now
-            )
+            incidents, items = await remote.report_facts(await client(), now - period)
+            result = reports.build(incidents, items, policy, now - period, now)
         except Unavailable as exc:
             return JSONResponse({"error": f"{exc}; retry later"}, status_code=503, headers={"Retry-After": "10"})
         return HTMLResponse(page(result))
