@@ -114,38 +114,26 @@ def router(ingest: AlertIngest) -> APIRouter:
         except Unavailable as exc:
             return _reply(503, {"error": f"{exc}; retry later", "errors": []}, retry=True)
 
-    def accepted(batch: AlertBatch) -> JSONResponse:
-        return _reply(200, {"status": "accepted", "group": batch.group_id, "alerts": len(batch.alerts)})
+    def source(path: str, summary: str, model: type[BaseModel], authenticate: Callable[[Request, bytes], None]) -> None:
+        """One alert source: authenticate, parse, one signal for the group, 200."""
 
-    @routes.post("/v1/alerts/alertmanager", summary="Prometheus Alertmanager webhook (payload version 4)")
-    async def from_alertmanager(request: Request) -> JSONResponse:
-        async def work(body: bytes) -> JSONResponse:
-            auth.header_auth(ingest.config.alertmanager, request.headers, "alertmanager")
-            batch = ingest.parse(body, alertmanager.Payload).to_batch()
-            await ingest.signal(batch)
-            return accepted(batch)
+        async def receive(request: Request) -> JSONResponse:
+            async def work(body: bytes) -> JSONResponse:
+                authenticate(request, body)
+                batch = ingest.parse(body, model).to_batch()
+                await ingest.signal(batch)
+                return _reply(200, {"status": "accepted", "group": batch.group_id, "alerts": len(batch.alerts)})
 
-        return await handle(request, work)
+            return await handle(request, work)
 
-    @routes.post("/v1/alerts/grafana", summary="Grafana unified alerting webhook")
-    async def from_grafana(request: Request) -> JSONResponse:
-        async def work(body: bytes) -> JSONResponse:
-            auth.grafana(ingest.config.grafana, request.headers, body)
-            batch = ingest.parse(body, grafana.Payload).to_batch()
-            await ingest.signal(batch)
-            return accepted(batch)
+        routes.add_api_route(path, receive, methods=["POST"], summary=summary)
 
-        return await handle(request, work)
-
-    @routes.post("/v1/alerts/generic", summary="warroom's generic alert (Standard Webhooks signed)")
-    async def from_generic(request: Request) -> JSONResponse:
-        async def work(body: bytes) -> JSONResponse:
-            auth.standard_webhooks(ingest.config.generic, request.headers, body)
-            batch = ingest.parse(body, generic.Event).to_batch()
-            await ingest.signal(batch)
-            return accepted(batch)
-
-        return await handle(request, work)
+    source("/v1/alerts/alertmanager", "Prometheus Alertmanager webhook (payload version 4)", alertmanager.Payload,
+           lambda request, body: auth.header_auth(ingest.config.alertmanager, request.headers, "alertmanager"))
+    source("/v1/alerts/grafana", "Grafana unified alerting webhook", grafana.Payload,
+           lambda request, body: auth.grafana(ingest.config.grafana, request.headers, body))
+    source("/v1/alerts/generic", "warroom's generic alert (Standard Webhooks signed)", generic.Event,
+           lambda request, body: auth.standard_webhooks(ingest.config.generic, request.headers, body))
 
     async def from_pagerduty(request: Request) -> JSONResponse:
         """Answers exactly as PagerDuty's Events API v2 does."""
