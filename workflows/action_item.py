@@ -63,10 +63,7 @@ class ActionItemWorkflow:
 
     @workflow.update
     def change(self, command: ItemUpdate) -> ItemState:
-        try:
-            command.check(self.item, self.policy, workflow.now())
-        except Refused as exc:
-            raise ApplicationError(str(exc), type="Refused", non_retryable=True) from None
+        # validated at admission (below); a replay must not re-judge what history says was accepted
         self.item = command.apply(self.item, self.policy, workflow.now())
         self.version += 1
         return self.item

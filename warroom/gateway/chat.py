@@ -111,6 +111,16 @@ def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]]
             return JSONResponse({"error": str(exc)}, status_code=401)
         return body
 
+    async def slash(form: dict[str, str], actor: str) -> Response:
+        """A slash command from a known person: parsed by the CLI's grammar, then answered."""
+        try:
+            parsed = parse(form.get("text", ""), actor, policy, task_queue, form.get("channel_name", ""))
+        except ChatError as exc:
+            return ephemeral(str(exc))
+        if isinstance(parsed, str):
+            return ephemeral(parsed)
+        return await desk.answer(parsed, form.get("response_url"))
+
     @routes.post("/v1/chat/slack/commands", summary="Slack slash command /incident")
     async def slack_command(request: Request) -> Response:
         body = await verified(request)
@@ -120,13 +130,7 @@ def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]]
         actor = slack.person_of(form.get("user_id", ""), policy)
         if actor is None:
             return ephemeral(slack.not_mapped(form.get("user_id", "?")))
-        try:
-            parsed = parse(form.get("text", ""), actor, policy, task_queue, form.get("channel_name", ""))
-        except ChatError as exc:
-            return ephemeral(str(exc))
-        if isinstance(parsed, str):
-            return ephemeral(parsed)
-        return await desk.answer(parsed, form.get("response_url"))
+        return await slash(form, actor)
 
     @routes.post("/v1/chat/slack/interactions", summary="Slack buttons (block_actions)")
     async def slack_interaction(request: Request) -> Response:
@@ -176,12 +180,6 @@ def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]]
         )
         if actor is None:
             return ephemeral(f"You (@{user_name}) are not in warroom's roster; add `mattermost: {user_name}` to your contacts.")
-        try:
-            parsed = parse(form.get("text", ""), actor, policy, task_queue, form.get("channel_name", ""))
-        except ChatError as exc:
-            return ephemeral(str(exc))
-        if isinstance(parsed, str):
-            return ephemeral(parsed)
-        return await desk.answer(parsed, form.get("response_url"))
+        return await slash(form, actor)
 
     return routes
