@@ -1,4 +1,4 @@
-"""The built-in status page provider: signal-with-start the StatusPageWorkflow singleton."""
+"""The built-in status page provider: the StatusPageWorkflow singleton, through the door."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from temporalio.client import Client
 
 from activities.channels import StatusPage
 from warroom.publicpage import PublicUpdate
-from workflows.status_page import STATUS_PAGE_ID, StatusPageState, StatusPageWorkflow
+from warroom.temporal import statuspage
 
 
 class BuiltinStatusPage(StatusPage):
@@ -14,12 +14,4 @@ class BuiltinStatusPage(StatusPage):
         self.client, self.task_queue = client, task_queue
 
     async def publish(self, update: PublicUpdate) -> None:
-        await self.client.start_workflow(
-            StatusPageWorkflow.run,
-            StatusPageState(),
-            id=STATUS_PAGE_ID,
-            task_queue=self.task_queue,
-            start_signal="publish",
-            start_signal_args=[update],
-            static_summary="public status page",
-        )
+        await statuspage.publish(self.client, update, self.task_queue)

@@ -8,9 +8,10 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 
-from warroom.commands import Declare, IncidentCommand, Refused, remote
-from warroom.commands.remote import UnknownIncident
+from warroom.commands import Declare, IncidentCommand, Refused
 from warroom.policy import Policy
+from warroom.temporal import incidents
+from warroom.temporal.connection import UnknownIncident
 
 
 class OpenIncident(BaseModel):
@@ -40,7 +41,7 @@ class IncidentActivities:
     @activity.defn(name="open_incident")
     async def open_incident(self, request: OpenIncident) -> str:
         try:
-            result = await remote.declare(
+            result = await incidents.declare(
                 self.client, request.policy, request.declare, self.task_queue, incident_id=request.incident_id
             )
         except Refused as exc:
@@ -52,18 +53,18 @@ class IncidentActivities:
         try:
             info = activity.info()  # the same on every retry: the Update is applied once
             update_id = f"{info.workflow_id}:{info.workflow_run_id}:{info.activity_id}"
-            result = await remote.send(self.client, request.incident_id, request.command, update_id=update_id)
+            result = await incidents.send(self.client, request.incident_id, request.command, update_id=update_id)
             return Outcome(applied=True, ended=False, message=result.message)
         except UnknownIncident as exc:
             return Outcome(applied=False, ended=True, message=str(exc))
         except Refused as exc:
-            view = await remote.view(self.client, request.incident_id)
+            view = await incidents.view(self.client, request.incident_id)
             return Outcome(applied=False, ended=view.state.resolved, message=str(exc))
 
     @activity.defn(name="incident_is_open")
     async def incident_is_open(self, incident_id: str) -> bool:
         try:
-            view = await remote.view(self.client, incident_id)
+            view = await incidents.view(self.client, incident_id)
         except UnknownIncident:
             return False
         return not view.state.resolved

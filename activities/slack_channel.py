@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from activities import http
 from activities.channels import ChannelPost, IncidentChannels, OpenChannel
-from warroom.chat.slack import incident_blocks
+from warroom.buttons import BUTTONS
 from warroom.config_file import SecretRef
 
 PROVIDER = "slack"
@@ -109,3 +109,20 @@ class SlackIncidentChannels(IncidentChannels):
             arguments["blocks"] = blocks
         posted = await self._call(client.chat_postMessage, **arguments)
         return posted.get("ts")
+
+
+def incident_blocks(incident_id: str, summary: str, detail: str) -> list[dict]:
+    """The incident's message in Block Kit: what it is, then one button per common action
+    (warroom.buttons; the gateway's interactions endpoint turns a press into its command)."""
+    elements = []
+    for button in BUTTONS:
+        element = {"type": "button", "action_id": button.action_id, "value": incident_id,
+                   "text": {"type": "plain_text", "text": button.label}}
+        if button.style:
+            element["style"] = button.style
+        elements.append(element)
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{incident_id}* · {summary}"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": detail}]},
+        {"type": "actions", "block_id": f"incident:{incident_id}", "elements": elements},
+    ]

@@ -47,17 +47,17 @@ from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from activities.outbox import Outbox, OutboxRow  # noqa: E402
+from warroom.outbox import Outbox, OutboxRow  # noqa: E402
 from warroom.alerts import alertmanager  # noqa: E402
 from warroom.alerts.events import AlertBatch, group_workflow_id  # noqa: E402
 from warroom.alerts.group import GroupState  # noqa: E402
-from warroom.commands import remote  # noqa: E402
+from warroom.temporal import incidents as remote  # noqa: E402
 from warroom.config import Settings  # noqa: E402
 from warroom.config_file import HeaderAuth, Ingest, SecretRef, WarroomConfig  # noqa: E402
 from warroom.gateway.app import create_app  # noqa: E402
 from warroom.policy import Policy, load_policy  # noqa: E402
-from warroom.runtime import EmbeddedServer, temporal_binary  # noqa: E402
-from warroom.temporal import ALL_KEYS  # noqa: E402
+from workers.up import EmbeddedServer, temporal_binary  # noqa: E402
+from warroom.temporal.connection import ALL_KEYS  # noqa: E402
 from workers.main import build_worker  # noqa: E402
 from workflows.alert_group import AlertGroupWorkflow, GroupInput  # noqa: E402
 

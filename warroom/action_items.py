@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
-from warroom.brain import Action, Decision, series
+from warroom.actions import Action, ActionKind, Decision, Keys
+from warroom.brain import series
 from warroom.commands.base import Refused, check_actor, check_person
 from warroom.delivery import Delivery, Recipient
 from warroom.durations import format_duration
@@ -190,23 +191,23 @@ def decide_item(item: ItemState, policy: Policy, now: datetime) -> Decision:
     hours = policy.rules.business_hours
     candidates: list[Action] = []
 
-    def action(key: str, kind: str, at: datetime, targets: tuple[str, ...], reason: str) -> None:
+    def action(key: str, kind: ActionKind, at: datetime, targets: tuple[str, ...], reason: str) -> None:
         candidates.append(Action(key=key, kind=kind, rule="R-PIR-23", at=at, targets=targets, reason=reason))
 
     title = f"{item.id} “{item.title}”"
     for before in sorted(rules.remind_before, reverse=True):
         at = item.due_at - before
         if at >= item.created_at:
-            action(f"item:{item.due}:remind:{format_duration(before)}", "remind", at, (item.owner,),
+            action(Keys.item_reminder(item.due.isoformat(), format_duration(before)), ActionKind.remind, at, (item.owner,),
                    f"{title} is due in {format_duration(before)} ({item.due.isoformat()})")
     morning = datetime.combine(item.due, hours.start, ZoneInfo(hours.timezone)).astimezone(item.due_at.tzinfo)
     if item.created_at <= morning:
-        action(f"item:{item.due}:due-today", "remind", morning, (item.owner,), f"{title} is due today")
+        action(Keys.item_due_today(item.due.isoformat()), ActionKind.remind, morning, (item.owner,), f"{title} is due today")
     manager = manager_of(item.owner, policy)
     for number, at in series(item.due_at, rules.escalate_every, now):
-        action(f"item:{item.due}:overdue:{number}", "notify", at, (manager,) if manager else (),
+        action(Keys.item_overdue(item.due.isoformat(), number), ActionKind.notify, at, (manager,) if manager else (),
                f"{title}, owned by {item.owner}, is overdue since {item.due.isoformat()}")
-    due = sorted((a for a in candidates if a.key not in item.done and a.at <= now and a.targets), key=lambda a: a.at)
+    due = sorted((a for a in candidates if a.key not in item.done and a.at <= now and a.addressed), key=lambda a: a.at)
     later = sorted((a for a in candidates if a.key not in item.done and a.at > now), key=lambda a: a.at)
     return Decision(actions=tuple(due), upcoming=tuple(later), wake_at=later[0].at if later else None)
 
@@ -223,11 +224,11 @@ def item_delivery(item: ItemState, policy: Policy, action: Action) -> Delivery:
     return Delivery(
         incident_id=item.id,
         action_key=action.key,
-        channel="chat" if action.kind == "remind" else "email",
+        channel=action.spec.channel.value,
         recipients=recipients,
         subject=f"[{item.id}] action item: {item.title}",
         text="\n".join([
-            f"{'REMINDER' if action.kind == 'remind' else 'OVERDUE'} {item.id} · {item.title}",
+            f"{'REMINDER' if action.kind is ActionKind.remind else 'OVERDUE'} {item.id} · {item.title}",
             f"{action.reason} ({action.rule}).",
             f"Owner: {item.owner}; due {item.due.isoformat()}; from incident {item.incident_id}.",
             f"Done? warroom action done {item.id}",

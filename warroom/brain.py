@@ -14,34 +14,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
-from pydantic import AwareDatetime
-
+from warroom.actions import (
+    Action,
+    ActionKind,
+    ChannelStep,
+    ChannelWork,
+    Decision,
+    ForTeam,
+    Keys,
+    Payload,
+    Publishing,
+    StatusPost,
+    order,
+)
 from warroom.durations import format_duration
 from warroom.policy import Policy
 from warroom.roster import Team
 from warroom.rules import Expectation, Target
 from warroom.runbook import Runbook
 from warroom.severity import Severity
-from warroom.state import ActionKind, Done, IncidentState, Model, Status
+from warroom.state import Done, IncidentState, Status
 
-
-class Action(Model):
-    key: str  # stable; also the idempotency key handed to providers
-    kind: ActionKind
-    rule: str  # the PROCESS.md rule it enforces, e.g. R-ESC-16
-    at: AwareDatetime  # when it falls due
-    targets: tuple[str, ...]  # roster handles, or `team:<name>` for a ticket queue
-    reason: str
-    body: str = ""  # a published message's own text, delivered as written
-
-
-class Decision(Model):
-    actions: tuple[Action, ...]  # due now and not done yet, oldest first
-    upcoming: tuple[Action, ...]  # later obligations, soonest first
-    wake_at: AwareDatetime | None  # when the next one falls due; None: nothing left to time
+K = ActionKind
 
 
 def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
@@ -52,22 +49,13 @@ def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
         if action.key in state.done:
             continue
         if action.at <= now:
-            if action.targets:
+            if action.addressed:
                 due.append(action)
         else:
             later.append(action)
-    due.sort(key=_order)
-    later.sort(key=_order)
+    due.sort(key=order)
+    later.sort(key=order)
     return Decision(actions=tuple(due), upcoming=tuple(later), wake_at=later[0].at if later else None)
-
-
-_KIND_ORDER = {
-    "page": 0, "escalate": 1, "notify": 2, "remind": 3, "ticket": 4, "resolve": 5, "publish": 6, "status": 7, "channel": 8,
-}
-
-
-def _order(action: Action) -> tuple[datetime, int, str]:
-    return action.at, _KIND_ORDER[action.kind], action.key
 
 
 @dataclass(frozen=True)
@@ -146,10 +134,12 @@ class _Context:
 
     def action(
         self, key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str,
-        body: str = "",
+        body: str = "", payload: Payload | None = None,
     ) -> Action:
         # built from already-validated facts: skip re-validation, the brain's hot path
-        return Action.model_construct(key=key, kind=kind, rule=rule, at=at, targets=targets, reason=reason, body=body)
+        return Action.model_construct(
+            key=key, kind=kind, rule=rule, at=at, targets=targets, reason=reason, body=body, payload=payload,
+        )
 
 
 def _entries(state: IncidentState, policy: Policy) -> Iterator[_Entry]:
@@ -197,26 +187,27 @@ def _severity_response(ctx: _Context) -> Iterator[Action]:
     state, rules = ctx.state, ctx.policy.rules
     if rules.of(state.severities[0].severity).response == "ticket":
         yield ctx.action(
-            "ticket:open", "ticket", "R-SEV", state.detected_at, (f"team:{ctx.runbook.team}",),
+            Keys.TICKET, K.ticket, "R-SEV", state.detected_at, (),
             f"{state.severities[0].severity}: a ticket in the normal workflow, nobody paged",
+            payload=ForTeam(team=ctx.runbook.team),
         )
     if state.resolved:
         return
-    paged, told = state.reached(("page", "escalate")), state.reached(("notify",))
+    paged, told = state.reached((K.page, K.escalate)), state.reached((K.notify,))
     for entry in ctx.entries:
         severity_rules = rules.of(entry.severity)
         targets = tuple(h for h in ctx.resolve(severity_rules.page) if h not in paged)
         paged |= set(targets)
         names = ", ".join(t.value for t in severity_rules.page)
         yield ctx.action(
-            f"page:{entry.severity}", "page", "R-SEV-6", entry.at, targets,
+            Keys.page(entry.severity), K.page, "R-SEV-6", entry.at, targets,
             f"{entry.severity}: paging {names}",
         )
         if severity_rules.notify:
             targets = tuple(h for h in ctx.resolve(severity_rules.notify) if h not in told)
             told |= set(targets)
             yield ctx.action(
-                f"notify:{entry.severity}", "notify", "R-SEV", entry.at, targets,
+                Keys.notify(entry.severity), K.notify, "R-SEV", entry.at, targets,
                 f"{entry.severity}: notifying {', '.join(t.value for t in severity_rules.notify)}",
             )
 
@@ -232,13 +223,13 @@ def _acknowledge(ctx: _Context) -> Iterator[Action]:
     if not chain:
         return
     yield ctx.action(
-        "ack:repage", "page", "R-F15-7", start + ack.repage_after, (chain[0][1],),
+        Keys.REPAGE, K.page, "R-F15-7", start + ack.repage_after, (chain[0][1],),
         f"not acknowledged after {format_duration(ack.repage_after)}: paging the on-call again",
     )
     for step, (layer, handle) in enumerate(chain[1:]):
         waited = ack.within + step * ack.escalate_every
         yield ctx.action(
-            f"ack:escalate:{layer}", "escalate", "R-F15-7", start + waited, (handle,),
+            Keys.ack_escalation(layer), K.escalate, "R-F15-7", start + waited, (handle,),
             f"not acknowledged after {format_duration(waited)}: paging the {layer}",
         )
 
@@ -262,13 +253,13 @@ def _first_fifteen(ctx: _Context) -> Iterator[Action]:
             continue
         deadline = start + expectation.within
         yield ctx.action(
-            f"f15:{name}:remind", "remind", rule, deadline, ctx.resolve(expectation.remind),
+            Keys.first_fifteen(name, "remind"), K.remind, rule, deadline, ctx.resolve(expectation.remind),
             f"expected within {format_duration(expectation.within)}: {what}",
         )
         if expectation.escalate_after is not None:
             late = expectation.within + expectation.escalate_after
             yield ctx.action(
-                f"f15:{name}:escalate", "escalate", rule, start + late, ctx.resolve(expectation.escalate_to),
+                Keys.first_fifteen(name, "escalate"), K.escalate, rule, start + late, ctx.resolve(expectation.escalate_to),
                 f"still missing after {format_duration(late)}: {what}",
             )
 
@@ -289,13 +280,13 @@ def _update_promises(ctx: _Context) -> Iterator[Action]:
     promised = f"update #{n + 1} was due at {due:%H:%M} UTC"
     ic_after = ctx.policy.rules.updates.remind_ic_after
     if state.comms:
-        yield ctx.action(f"update-due:{n}:comms", "remind", "R-COMM-15", due, (state.comms,), promised)
+        yield ctx.action(Keys.update_due(n, "comms"), K.remind, "R-COMM-15", due, (state.comms,), promised)
         yield ctx.action(
-            f"update-due:{n}:ic", "remind", "R-COMM-15", due + ic_after, ctx.resolve((Target.ic,)),
+            Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due + ic_after, ctx.resolve((Target.ic,)),
             promised + f"; the comms lead was reminded {format_duration(ic_after)} ago",
         )
     else:
-        yield ctx.action(f"update-due:{n}:ic", "remind", "R-COMM-15", due, ctx.resolve((Target.ic,)), promised)
+        yield ctx.action(Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due, ctx.resolve((Target.ic,)), promised)
 
 
 _COMMS = {
@@ -329,17 +320,17 @@ def _communication_deadlines(ctx: _Context) -> Iterator[Action]:
         if due > base:
             lead = ctx.resolve((Target.comms,)) or ctx.resolve((Target.comms_pool,))
             yield ctx.action(
-                f"comms:{kind}:{n}:remind", "remind", rule, base + (due - base) / 2, lead,
+                Keys.comms_deadline(kind, n, "remind"), K.remind, rule, base + (due - base) / 2, lead,
                 f"the {name} is due at {due:%H:%M} UTC",
             )
         if deadline.on_deadline == "auto_send":
             yield ctx.action(
-                f"comms:{kind}:{n}:auto", "publish", rule, due, (kind,),
-                f"the {name} was due: sent from the template, marked automatic",
+                Keys.comms_deadline(kind, n, "auto"), K.publish, rule, due, (),
+                f"the {name} was due: sent from the template, marked automatic", payload=Publishing(message=kind),
             )
         else:
             yield ctx.action(
-                f"comms:{kind}:{n}:escalate", "remind", rule, due, ctx.resolve((Target.ic,)),
+                Keys.comms_deadline(kind, n, "escalate"), K.remind, rule, due, ctx.resolve((Target.ic,)),
                 f"the {name} was due at {due:%H:%M} UTC and has not gone out",
             )
 
@@ -353,18 +344,18 @@ def _deliveries(ctx: _Context) -> Iterator[Action]:
             label, rule = _COMMS[kind]
             if name is None:
                 yield ctx.action(
-                    f"deliver:customer:{number}", "status", rule, message.at, ("statuspage",),
-                    f"{label} #{number} to the status page", body=message.text,
+                    Keys.deliver(kind, number), K.status, rule, message.at, (),
+                    f"{label} #{number} to the status page", body=message.text, payload=StatusPost(number=number),
                 )
             else:
                 yield ctx.action(
-                    f"deliver:{kind}:{number}", "notify", rule, message.at, ctx.resolve((name,)),
+                    Keys.deliver(kind, number), K.notify, rule, message.at, ctx.resolve((name,)),
                     f"{label} #{number}" + (" (automatic)" if message.automatic else ""), body=message.text,
                 )
     if state.resolved_at is not None and state.sent("customer"):
         yield ctx.action(
-            "deliver:customer:resolved", "status", "R-COMM-13", state.resolved_at, ("statuspage",),
-            "resolution to the status page",
+            Keys.DELIVER_RESOLUTION, K.status, "R-COMM-13", state.resolved_at, (),
+            "resolution to the status page", payload=StatusPost(number=None),
         )
 
 
@@ -375,27 +366,30 @@ def _incident_channel(ctx: _Context) -> Iterator[Action]:
     state, chat = ctx.state, ctx.policy.rules.chat
     if state.version < 3 or not chat.incident_channel:
         return
-    people = state.reached(("page", "escalate")) | {h for h in (state.ic, state.comms) if h}
+    people = state.reached((K.page, K.escalate)) | {h for h in (state.ic, state.comms) if h}
     people |= {s.handle for s in state.smes} | set(ctx.resolve(ctx.policy.rules.of(state.severities[0].severity).page))
     invitees = tuple(sorted(people))
+    team = ctx.runbook.team
     if state.channel is None:
         yield ctx.action(
-            "channel:open", "channel", "R-F15-11", state.severities[0].at, invitees or (f"team:{ctx.runbook.team}",),
-            f"the incident's channel, {channel_name(state)}",
+            Keys.CHANNEL_OPEN, K.channel, "R-F15-11", state.severities[0].at, invitees,
+            f"the incident's channel, {channel_name(state)}", payload=ChannelWork(step=ChannelStep.open, team=team),
         )
         return
     postable = [e for e in state.timeline if e.kind != "channel"]
-    posted = max((int(k.rsplit(":", 1)[1]) for k in state.done if k.startswith("channel:sync:")), default=0)
+    posted = Keys.channel_synced(state.done)
     if len(postable) > posted:
         lines = [f"`{e.at:%H:%M:%S}` *{e.actor}* {e.text}" for e in postable[posted:]]
         yield ctx.action(
-            f"channel:sync:{len(postable)}", "channel", "R-COMM-12", postable[-1].at, invitees or (state.channel,),
+            Keys.channel_sync(len(postable)), K.channel, "R-COMM-12", postable[-1].at, invitees,
             f"{len(lines)} new event(s) to {state.channel}", body="\n".join(lines),
+            payload=ChannelWork(step=ChannelStep.sync, channel=state.channel, team=team),
         )
     if state.closed_at is not None:  # handed to a workflow of its own: the incident ends at closing
         yield ctx.action(
-            "channel:archive", "channel", "R-PIR-21", state.closed_at, (state.channel,),
+            Keys.CHANNEL_ARCHIVE, K.channel, "R-PIR-21", state.closed_at, (),
             f"archive {state.channel} {format_duration(chat.archive_after)} after closing",
+            payload=ChannelWork(step=ChannelStep.archive, channel=state.channel, team=team),
         )
 
 
@@ -426,7 +420,7 @@ def _sme_reports(ctx: _Context) -> Iterator[Action]:
         count = reports.count if reports else 0
         for number, at in series(last + every, every, ctx.now):
             yield ctx.action(
-                f"sme-report:{sme.handle}:{count}:{number}", "remind", "R-ROLE-3", at, (sme.handle,),
+                Keys.sme_report(sme.handle, count, number), K.remind, "R-ROLE-3", at, (sme.handle,),
                 f"your report to the IC on {sme.track or 'your track'} is due every {format_duration(every)}",
             )
 
@@ -445,12 +439,12 @@ def _duration_escalations(ctx: _Context) -> Iterator[Action]:
     if first_sev1 is not None and state.severity is Severity.SEV1 and state.status.rank < Status.mitigating.rank:
         trigger = esc.sev1_not_mitigated
         yield ctx.action(
-            "escalate:sev1-not-mitigated", "escalate", "R-ESC-16", first_sev1 + trigger.after,
+            Keys.SEV1_NOT_MITIGATED, K.escalate, "R-ESC-16", first_sev1 + trigger.after,
             ctx.resolve(trigger.notify), f"SEV1 not mitigated after {format_duration(trigger.after)}",
         )
     trigger = esc.open_longer_than
     yield ctx.action(
-        "escalate:open-longer-than", "notify", "R-ESC-18", state.detected_at + trigger.after,
+        Keys.OPEN_LONGER_THAN, K.notify, "R-ESC-18", state.detected_at + trigger.after,
         ctx.resolve(trigger.notify), f"open longer than {format_duration(trigger.after)}: leadership briefing",
     )
 
@@ -478,13 +472,13 @@ def _alerts_quiet(ctx: _Context) -> Iterator[Action]:
     if auto_resolvable(state, ctx.policy):
         quiet = ctx.policy.rules.alerts.auto_resolve_after
         yield ctx.action(
-            f"alerts:auto-resolve:{spell}", "resolve", "R-SEV", alerts.all_resolved_at + quiet,
-            (f"team:{ctx.runbook.team}",),
+            Keys.auto_resolve(spell), K.resolve, "R-SEV", alerts.all_resolved_at + quiet, (),
             f"SEV4 opened by an alert nobody touched; its alerts resolved {format_duration(quiet)} ago",
+            payload=ForTeam(team=ctx.runbook.team),
         )
         return
     yield ctx.action(
-        f"alerts:all-resolved:{spell}", "remind", "R-ROLE-1", alerts.all_resolved_at, ctx.resolve((Target.ic,)),
+        Keys.all_resolved(spell), K.remind, "R-ROLE-1", alerts.all_resolved_at, ctx.resolve((Target.ic,)),
         f"all {alerts.seen} alerts of the group resolved; the IC decides whether the incident is",
     )
 
@@ -492,21 +486,21 @@ def _alerts_quiet(ctx: _Context) -> Iterator[Action]:
 def _flag_escalations(ctx: _Context) -> Iterator[Action]:
     """R-ESC-17 (confirmed data loss: executives) and R-ESC-19 (regulatory: legal), at once."""
     esc = ctx.policy.rules.escalation
-    for flag, key, rule, notify, what in (
-        ("data-loss", "escalate:data-loss", "R-ESC-17", esc.data_loss.notify, "confirmed data loss"),
-        ("regulatory", "escalate:regulatory", "R-ESC-19", esc.regulatory.notify, "regulatory implications"),
+    for flag, rule, notify, what in (
+        ("data-loss", "R-ESC-17", esc.data_loss.notify, "confirmed data loss"),
+        ("regulatory", "R-ESC-19", esc.regulatory.notify, "regulatory implications"),
     ):
         raised = ctx.state.flags.get(flag)
         if raised is not None:
             note = f": {raised.note}" if raised.note else ""
-            yield ctx.action(key, "notify", rule, raised.at, ctx.resolve(notify), f"{what}{note}")
+            yield ctx.action(Keys.flag(flag), K.notify, rule, raised.at, ctx.resolve(notify), f"{what}{note}")
 
 
 def _manual_escalations(ctx: _Context) -> Iterator[Action]:
     """R-ESC-20: escalating early is always allowed."""
     for number, escalation in enumerate(ctx.state.escalations, start=1):
         yield ctx.action(
-            f"escalate:manual:{number}", "escalate", "R-ESC-20", escalation.at,
+            Keys.manual_escalation(number), K.escalate, "R-ESC-20", escalation.at,
             ctx.resolve((Target(escalation.to),)),
             f"{escalation.actor} escalated to {escalation.to}: {escalation.reason}",
         )
@@ -524,13 +518,13 @@ def _review(ctx: _Context) -> Iterator[Action]:
     owner = ctx.resolve((review.owner,))
     for before in sorted(review.remind_before, reverse=True):
         yield ctx.action(
-            f"review:remind:{format_duration(before)}", "remind", "R-PIR-21", due - before, owner,
+            Keys.review_reminder(format_duration(before)), K.remind, "R-PIR-21", due - before, owner,
             f"the post-incident review is due in {format_duration(before)} ({due:%Y-%m-%d %H:%M} UTC)",
         )
     for number, at in series(due, review.escalate_every, ctx.now):
         late = at - state.resolved_at
         yield ctx.action(
-            f"review:escalate:{number}", "escalate", "R-PIR-21", at, ctx.resolve(review.escalate_to),
+            Keys.review_escalation(number), K.escalate, "R-PIR-21", at, ctx.resolve(review.escalate_to),
             f"no post-incident review {format_duration(late)} after resolution",
         )
 
@@ -541,11 +535,11 @@ def next_deadline_text(action: Action, now: datetime | None = None) -> str:
         when = f"{action.at:%H:%M:%S} UTC"
     else:
         when = "in " + format_duration(timedelta(seconds=max(round((action.at - now).total_seconds()), 0)))
-    return f"{when}: {action.kind} {action.key} ({', '.join(action.targets) or 'nobody'})"
+    return f"{when}: {action.kind} {action.key} ({', '.join(action.audience) or 'nobody'})"
 
 
 def carried_out(state: IncidentState, action: Action, at: datetime) -> IncidentState:
     """Record a delivered action: its key is done (never emitted again) and the timeline says so."""
-    done = Done(at=at, kind=action.kind, targets=action.targets)
-    text = f"{action.kind} {', '.join(action.targets)}: {action.reason} ({action.rule})"
+    done = Done(at=at, kind=action.kind, targets=action.audience)
+    text = f"{action.kind} {', '.join(action.audience)}: {action.reason} ({action.rule})"
     return state.record(at, "warroom", action.kind, text, done={**state.done, action.key: done})

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from warroom.brain import Action
+from warroom.actions import Action, ActionKind
 from warroom.policy import Policy
 from warroom.roster import Roster
 from warroom.state import IncidentState
@@ -45,23 +45,12 @@ class Delivery(BaseModel):
         return f"{self.incident_id}:{self.action_key}"
 
 
-CHANNEL_OF: dict[str, Channel] = {"page": "pager", "escalate": "pager", "notify": "email", "remind": "chat", "ticket": "ticket"}
-
-_OPENING = {
-    "page": "PAGE",
-    "escalate": "ESCALATION",
-    "notify": "FOR YOUR INFORMATION",
-    "remind": "REMINDER",
-    "ticket": "TICKET",
-}
-
-
 def delivery_for(state: IncidentState, policy: Policy, action: Action) -> Delivery:
     """The message an action sends: pure, so the workflow builds it and the outbox stores exactly it."""
-    recipients = [Recipient.of(handle, policy.roster) for handle in action.targets]
+    recipients = [Recipient.of(handle, policy.roster) for handle in action.audience]
     exercise = "[GAME DAY] " if state.game_day else ""
     lines = [
-        f"{exercise}{_OPENING[action.kind]} {state.id} · {state.summary}",
+        f"{exercise}{action.spec.opening} {state.id} · {state.summary}",
         f"{action.reason} ({action.rule}).",
     ]
     if action.body:  # a published message goes out as its author (or template) wrote it
@@ -70,12 +59,12 @@ def delivery_for(state: IncidentState, policy: Policy, action: Action) -> Delive
         lines.append(
             f"Status: {state.stage.value}; IC: {state.ic or 'nobody yet'}; detected {state.detected_at:%Y-%m-%d %H:%M} UTC."
         )
-    if action.kind in ("page", "escalate") and state.acknowledged_at is None:
+    if action.kind in (ActionKind.page, ActionKind.escalate) and state.acknowledged_at is None:
         lines.append(f"Acknowledge: warroom ack {state.id}")
     return Delivery(
         incident_id=state.id,
         action_key=action.key,
-        channel=CHANNEL_OF[action.kind],
+        channel=action.spec.channel.value,
         recipients=tuple(recipients),
         subject=f"{exercise}[{state.id}] {state.summary}",
         text="\n".join(lines),

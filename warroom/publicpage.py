@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime
 
+from warroom.actions import Action, StatusPost
 from warroom.comms import compose
 from warroom.policy import Policy
 from warroom.severity import Severity
@@ -76,11 +77,12 @@ class PublicIncident(Model):
     resolved_at: AwareDatetime | None = None
 
 
-def public_update(state: IncidentState, policy: Policy, action_key: str, at: datetime) -> PublicUpdate:
-    """What a `deliver:customer:*` action posts: the customer update as written, with the
-    components it names at the state the severity implies; or the resolution."""
+def public_update(state: IncidentState, policy: Policy, action: Action, at: datetime) -> PublicUpdate:
+    """What a status action posts: the customer update as written, with the components it names
+    at the state the severity implies; or the resolution."""
+    assert isinstance(action.payload, StatusPost), action
     messages = state.sent("customer")
-    if action_key == "deliver:customer:resolved":
+    if action.payload.number is None:
         last = messages[-1]
         try:
             body = compose("resolution", state, policy, dict(last.fields), None)
@@ -89,12 +91,12 @@ def public_update(state: IncidentState, policy: Policy, action_key: str, at: dat
         components = {c: ComponentStatus.operational for c in last.components}
         status = PublicStatus.resolved
     else:
-        message = messages[int(action_key.rsplit(":", 1)[1]) - 1]
+        message = messages[action.payload.number - 1]
         body = message.text
         components = {c: COMPONENT_STATUS_OF[message.severity or state.severity] for c in message.components}
         status = PUBLIC_STATUS_OF[message.status or state.status]
     return PublicUpdate(
-        key=f"{state.id}:{action_key}", incident_id=state.id, title=state.title, status=status, body=body,
+        key=f"{state.id}:{action.key}", incident_id=state.id, title=state.title, status=status, body=body,
         at=at, components=components, game_day=state.game_day,
     )
 

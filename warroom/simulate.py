@@ -1,8 +1,10 @@
 """`warroom policy simulate`: the timeline a policy produces, on a virtual clock.
 
-It runs the workflow's own loop without Temporal: apply the scenario's commands when they fall
-due, call `decide`, mark its actions done, jump to the next wake-up. So 72 hours of an unanswered
-SEV1 take milliseconds, and what it prints is what the workflow would do.
+It turns the workflow's own loop (warroom.loop.advance) on a virtual clock: apply the scenario's
+commands when they fall due, advance, deliver at once, jump to the next wake-up. So 72 hours of an
+unanswered SEV1 take milliseconds, and what it prints is what the workflow does and when it does
+it: the instant each action went out, which is not always the instant it fell due (a notice due
+at detection goes out when the severity that needs it is reached).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from warroom.brain import Action, carried_out, decide
+from warroom.actions import Action, Keys
+from warroom.brain import channel_name
 from warroom.commands import (
     Ack,
     AddNote,
@@ -32,8 +35,8 @@ from warroom.commands import (
     SubmitReview,
     execute,
 )
-from warroom.commands.internal import carry_out_internal, is_internal
 from warroom.durations import Duration
+from warroom.loop import advance, delivered
 from warroom.policy import Policy
 from warroom.state import IncidentState
 
@@ -129,26 +132,26 @@ def simulate(
                 state = execute(command, state, snapshot, now)
             except Refused as exc:
                 raise ScenarioError(f"step at {step.at} ({step.event} by {step.actor}) refused: {exc}") from None
-        decision = decide(state, snapshot, now)
-        for action in decision.actions:
-            fired.append(_fired(action, start))
-            if is_internal(action):
-                state = carry_out_internal(action, state, snapshot, now)
-            state = carried_out(state, action, now)
-        if decision.actions:
+        turn = advance(state, snapshot, now)
+        state = turn.state
+        fired += [_fired(action, start, now) for action in turn.decision.actions]
+        for action in turn.deliveries:  # delivered at once: the virtual clock does not move meanwhile
+            opened = f"#{channel_name(state)}" if action.key == Keys.CHANNEL_OPEN else None  # as the outbox names it
+            state = delivered(state, action, now, channel=opened)
+        if turn.acted:
             continue  # as the workflow does: what they changed may be due at once
-        wakes = [t for t in (decision.wake_at, start + pending[0][0].at if pending else None) if t is not None]
+        wakes = [t for t in (turn.decision.wake_at, start + pending[0][0].at if pending else None) if t is not None]
         if not wakes or min(wakes) > end or state.closed_at is not None and not pending:
             return fired, state
         now = min(wakes)
 
 
-def _fired(action: Action, start: datetime) -> Fired:
+def _fired(action: Action, start: datetime, now: datetime) -> Fired:
     return Fired(
-        at_seconds=int((action.at - start).total_seconds()),
+        at_seconds=int((now - start).total_seconds()),
         kind=action.kind,
         key=action.key,
-        targets=action.targets,
+        targets=action.audience,
         rule=action.rule,
         reason=action.reason,
     )

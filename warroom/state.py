@@ -11,15 +11,14 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime
 
+from warroom.actions import ActionKind
+from warroom.model import CommsKind, Model
 from warroom.severity import Severity
 
-
-class Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Status(StrEnum):
@@ -48,8 +47,6 @@ class Stage(StrEnum):
     closed = "closed"
 
 
-Flag = Literal["data-loss", "regulatory"]
-ActionKind = Literal["page", "escalate", "notify", "remind", "ticket", "resolve", "publish", "status", "channel"]
 
 
 class TimelineEvent(Model):
@@ -90,9 +87,6 @@ class InternalUpdate(Model):
     next_steps: str
     next_update_at: AwareDatetime
     text: str = ""  # rendered from the internal_update template
-
-
-CommsKind = Literal["stakeholder", "customer", "executive"]
 
 
 class Communication(Model):

@@ -16,7 +16,7 @@ from activities.gameday import GameDayGuard
 from activities.builtin_status import BuiltinStatusPage
 from activities.incidents import IncidentActivities
 from activities.opsgenie import OpsgeniePager
-from activities.outbox import Outbox, OutboxProvider
+from activities.outbox import OutboxProvider
 from activities.pagerduty import PagerDutyPager
 from activities.slack import SlackMessenger, SlackWebhookMessenger
 from activities.slack_channel import SlackIncidentChannels
@@ -36,7 +36,8 @@ from warroom.config_file import (
     WebhookConfig,
     load_config,
 )
-from warroom.temporal import connect, ensure_search_attributes
+from warroom.outbox import Outbox
+from warroom.temporal.connection import connect, ensure_search_attributes
 from workflows.action_item import ActionItemWorkflow
 from workflows.alert_group import AlertGroupWorkflow
 from workflows.channel_archive import ChannelArchiveWorkflow

@@ -13,12 +13,14 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict
 
-    from warroom import board
+    from activities.channels import ChannelActivities
+    from warroom.actions import Action, Channel
     from warroom.action_items import ItemState, ItemUpdate, decide_item, item_carried_out, item_delivery
     from warroom.commands import Refused
     from warroom.policy import Policy
+    from warroom.temporal import board
 
-ACTIVITY_OF = {"remind": "remind", "notify": "notify"}
+DELIVER = {Channel.chat: ChannelActivities.remind, Channel.email: ChannelActivities.notify}
 
 
 class ItemInput(BaseModel):
@@ -79,10 +81,10 @@ class ActionItemWorkflow:
     def current(self) -> ItemState:
         return self.item
 
-    async def _deliver(self, action) -> None:
+    async def _deliver(self, action: Action) -> None:
         try:
-            await workflow.execute_activity(
-                ACTIVITY_OF[action.kind], item_delivery(self.item, self.policy, action),
+            await workflow.execute_activity_method(
+                DELIVER[action.spec.channel], item_delivery(self.item, self.policy, action),
                 start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(minutes=10),
                 retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
                 summary=f"{action.kind} {', '.join(action.targets)}: {action.key}",

@@ -13,7 +13,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict
 
-    from activities.incidents import OpenIncident, Outcome, SendCommand
+    from activities.incidents import IncidentActivities, OpenIncident, SendCommand
     from warroom.alerts import group as rules
     from warroom.alerts.events import AlertBatch, Source
     from warroom.commands import RecordAlerts
@@ -85,16 +85,18 @@ class AlertGroupWorkflow:
             if isinstance(effect, rules.Open):
                 incident_id = new_incident_id(workflow.random().choice)
                 snapshot = self.policy.for_service(effect.declare.service)
-                opened = await workflow.execute_activity(
-                    "open_incident", OpenIncident(incident_id=incident_id, policy=snapshot, declare=effect.declare),
-                    result_type=str, summary=f"open {incident_id}", **CALL,
+                opened = await workflow.execute_activity_method(
+                    IncidentActivities.open_incident,
+                    OpenIncident(incident_id=incident_id, policy=snapshot, declare=effect.declare),
+                    summary=f"open {incident_id}", **CALL,
                 )
                 self.group = rules.opened(self.group, opened)
                 continue
             assert self.group.incident is not None
-            outcome = await workflow.execute_activity(
-                "incident_command", SendCommand(incident_id=self.group.incident, command=effect.command),
-                result_type=Outcome, summary=f"{effect.command.verb} → {self.group.incident}", **CALL,
+            outcome = await workflow.execute_activity_method(
+                IncidentActivities.incident_command,
+                SendCommand(incident_id=self.group.incident, command=effect.command),
+                summary=f"{effect.command.verb} → {self.group.incident}", **CALL,
             )
             if outcome.ended:
                 self.group, more = rules.ended(self.group, effect, batch, self.policy, workflow.now())
@@ -102,4 +104,4 @@ class AlertGroupWorkflow:
                 return
 
     async def _still_open(self, incident_id: str) -> bool:
-        return await workflow.execute_activity("incident_is_open", incident_id, result_type=bool, **CALL)
+        return await workflow.execute_activity_method(IncidentActivities.incident_is_open, incident_id, **CALL)

@@ -11,7 +11,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-    from activities.channels import ChannelPost
+    from activities.channels import ChannelActivities, ChannelPost
 
 
 class ArchiveLater(BaseModel):
@@ -27,7 +27,7 @@ class ChannelArchiveWorkflow:
         wait = request.at - workflow.now()
         if wait > timedelta(0):
             await workflow.sleep(wait, summary=f"until {request.at:%Y-%m-%d %H:%M} UTC")
-        await workflow.execute_activity(
-            "post_to_channel", request.post, start_to_close_timeout=timedelta(seconds=30),
+        await workflow.execute_activity_method(
+            ChannelActivities.post_to_channel, request.post, start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)), summary="archive the channel",
         )

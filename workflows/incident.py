@@ -12,27 +12,31 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.workflow import ParentClosePolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict, model_validator
 
-    from warroom import board, review
-    from warroom.brain import Action, carried_out, decide
+    from activities.channels import ChannelActivities, ChannelPost, OpenChannel
+    from warroom import review
+    from warroom.actions import Action, Channel, ChannelStep, ChannelWork
+    from warroom.brain import archive_time, channel_name, decide
     from warroom.commands import Declare, IncidentCommand, PostUpdate, Publish, Refused, ReloadPolicy, apply, validate
-    from warroom.commands.internal import carry_out_internal, is_internal
-    from activities.channels import ChannelPost, OpenChannel
-    from warroom.brain import archive_time, channel_name
-    from workflows.channel_archive import ArchiveLater, ChannelArchiveWorkflow
     from warroom.delivery import Recipient, delivery_for
-    from warroom.publicpage import public_update
+    from warroom.loop import advance, delivered
     from warroom.policy import Policy
+    from warroom.publicpage import public_update
     from warroom.state import IncidentState
+    from warroom.temporal import board
+    from warroom.views import CommandResult, IncidentView
+    from workflows.channel_archive import ArchiveLater, ChannelArchiveWorkflow
 
-ACTIVITY_OF = {
-    "page": "page", "escalate": "page", "notify": "notify", "remind": "remind", "ticket": "open_ticket",
-    "status": "publish_status",
+DELIVER = {  # how each channel's actions leave the workflow (warroom.actions.SPEC names the channel)
+    Channel.pager: ChannelActivities.page,
+    Channel.email: ChannelActivities.notify,
+    Channel.chat: ChannelActivities.remind,
+    Channel.ticket: ChannelActivities.open_ticket,
 }
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 DELIVERY_GIVE_UP = timedelta(minutes=10)  # then the timeline says so and the escalation chain goes on
@@ -54,21 +58,6 @@ class IncidentInput(BaseModel):
         return self
 
 
-class CommandResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    incident_id: str
-    message: str
-    stage: str
-
-
-class IncidentView(BaseModel):
-    """What `warroom show` prints: the state and the deadlines ahead."""
-
-    model_config = ConfigDict(frozen=True)
-    state: IncidentState
-    upcoming: tuple[Action, ...]
-
-
 @workflow.defn
 class IncidentWorkflow:
     @workflow.init
@@ -83,9 +72,10 @@ class IncidentWorkflow:
     @workflow.run
     async def run(self, start: IncidentInput) -> IncidentState:
         while True:
-            self.decision = decide(self.state, self.policy, workflow.now())
-            if self.decision.actions:
-                await asyncio.gather(*(self._carry_out(a) for a in self.decision.actions))
+            turn = advance(self.state, self.policy, workflow.now())
+            self.state, self.decision = turn.state, turn.decision
+            if turn.acted:
+                await asyncio.gather(*(self._deliver(a) for a in turn.deliveries))
                 continue  # time passed and commands may have arrived: decide again
             self._publish()
             if self.state.closed_at is not None:
@@ -143,53 +133,41 @@ class IncidentWorkflow:
     def view(self) -> IncidentView:
         return IncidentView(state=self.state, upcoming=self.decision.upcoming)
 
-    async def _carry_out(self, action: Action) -> None:
-        if is_internal(action):  # resolving itself, or sending an overdue message from its template
-            now = workflow.now()
-            try:
-                changed = carry_out_internal(action, self.state, self.policy, now)
-            except Refused as exc:  # e.g. a template missing a field: say so, never fail the workflow
-                changed = self.state.record(now, "warroom", "action-refused", f"{action.key}: {exc}")
-            self.state = carried_out(changed, action, now)
-            self.version += 1
+    async def _deliver(self, action: Action) -> None:
+        """Hand one due action to its channel's activity; record it done when it has gone out."""
+        options = {"start_to_close_timeout": timedelta(seconds=30), "schedule_to_close_timeout": DELIVERY_GIVE_UP,
+                   "retry_policy": DELIVERY_RETRY}
+        if action.spec.channel is Channel.incident_channel:
+            await self._channel(action, options)
             return
-        if action.kind == "channel":
-            await self._channel(action)
-            return
-        if action.kind == "status":
-            message = public_update(self.state, self.policy, action.key, workflow.now())
-        else:
-            message = delivery_for(self.state, self.policy, action)
+        summary = f"{action.kind} {', '.join(action.audience)}: {action.key}"
+        failure = None
         try:
-            await workflow.execute_activity(
-                ACTIVITY_OF[action.kind],
-                message,
-                start_to_close_timeout=timedelta(seconds=30),
-                schedule_to_close_timeout=DELIVERY_GIVE_UP,
-                retry_policy=DELIVERY_RETRY,
-                summary=f"{action.kind} {', '.join(action.targets)}: {action.key}",
-            )
+            if action.spec.channel is Channel.status:
+                update = public_update(self.state, self.policy, action, workflow.now())
+                await workflow.execute_activity_method(ChannelActivities.publish_status, update, summary=summary, **options)
+            else:
+                message = delivery_for(self.state, self.policy, action)
+                await workflow.execute_activity_method(DELIVER[action.spec.channel], message, summary=summary, **options)
         except ActivityError as exc:
             cause = exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)
-            self.state = self.state.record(
-                workflow.now(), "warroom", "delivery-failed", f"could not {action.kind} {', '.join(action.targets)}"
-                f" for {action.key}: {cause}",
-            )
-        self.state = carried_out(self.state, action, workflow.now())
+            failure = f"could not {action.kind} {', '.join(action.audience)} for {action.key}: {cause}"
+        self.state = delivered(self.state, action, workflow.now(), failure)
 
-    async def _channel(self, action: Action) -> None:
+    async def _channel(self, action: Action, options: dict) -> None:
         """Open the incident's channel (its id joins the state), post news to it, archive it."""
-        state, invitees = self.state, tuple(Recipient.of(h, self.policy.roster) for h in action.targets)
-        options = {"start_to_close_timeout": timedelta(seconds=30), "schedule_to_close_timeout": DELIVERY_GIVE_UP,
-                   "retry_policy": DELIVERY_RETRY, "summary": action.key}
+        assert isinstance(action.payload, ChannelWork), action
+        state, step = self.state, action.payload.step
+        invitees = tuple(Recipient.of(h, self.policy.roster) for h in action.audience)
+        failure = opened = None
         try:
-            if action.key == "channel:open":
+            if step is ChannelStep.open:
                 detail = f"{state.stage.value} · IC {state.ic or '—'} · runbook checklist pinned in the Temporal UI"
                 request = OpenChannel(incident_id=state.id, name=channel_name(state), summary=state.summary,
                                       detail=detail, invitees=invitees, game_day=state.game_day)
-                channel = await workflow.execute_activity("open_channel", request, result_type=str, **options)
-                self.state = self.state.model_copy(update={"channel": channel})
-            elif action.key == "channel:archive":
+                opened = await workflow.execute_activity_method(
+                    ChannelActivities.open_channel, request, summary=action.key, **options)
+            elif step is ChannelStep.archive:
                 text = f"Closed; this channel is archived now. The review: `warroom review draft {state.id}`"
                 post = ChannelPost(incident_id=state.id, channel=state.channel or "", key=action.key, text=text,
                                    archive=True)
@@ -201,10 +179,11 @@ class IncidentWorkflow:
             else:
                 post = ChannelPost(incident_id=state.id, channel=state.channel or "", key=action.key, text=action.body,
                                    invitees=invitees)
-                await workflow.execute_activity("post_to_channel", post, **options)
+                await workflow.execute_activity_method(ChannelActivities.post_to_channel, post, summary=action.key,
+                                                       **options)
         except ActivityError as exc:
-            self.state = self.state.record(workflow.now(), "warroom", "delivery-failed", f"{action.key}: {exc.cause or exc}")
-        self.state = carried_out(self.state, action, workflow.now())
+            failure = f"{action.key}: {exc.cause or exc}"
+        self.state = delivered(self.state, action, workflow.now(), failure, channel=opened)
 
     def _publish(self) -> None:
         """Keep the board current: search attributes and memo when they change, details always."""

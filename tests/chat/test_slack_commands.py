@@ -22,7 +22,8 @@ from tests.chat.support import (
     slash,
 )
 from tests.workflow.harness import Harness, gateway, incidents_of, new_settings, scaled
-from warroom.commands import AssignRole, Declare, remote
+from warroom.commands import AssignRole, Declare
+from warroom.temporal import incidents as remote
 from warroom.policy import Policy
 from warroom.severity import Severity
 from warroom.state import Stage, Status

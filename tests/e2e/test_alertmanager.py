@@ -19,7 +19,7 @@ from tests.workflow.harness import Harness, incidents_of, keys, new_settings, sc
 from warroom.commands import AssignRole
 from warroom.config_file import HeaderAuth, Ingest, SecretRef, WarroomConfig
 from warroom.gateway.app import create_app
-from warroom.runtime import EmbeddedServer
+from workers.up import EmbeddedServer
 from workers.main import build_worker
 
 pytestmark = pytest.mark.e2e

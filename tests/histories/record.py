@@ -32,9 +32,9 @@ from warroom.commands import (
     SetStatus,
     SubmitReview,
 )
-from warroom.runtime import temporal_binary
+from workers.up import temporal_binary
 from warroom.state import BRAIN_VERSION
-from warroom.temporal import ALL_KEYS
+from warroom.temporal.connection import ALL_KEYS
 from workers.main import build_worker
 
 HERE = Path(__file__).parent
@@ -129,13 +129,13 @@ async def action_item_chased_until_done(h: Harness) -> str:
     from datetime import date
 
     from warroom.action_items import AddItem, CompleteItem
-    from warroom.commands import remote
+    from warroom.temporal import incidents as remote, items as remote_items, report as remote_report
 
     incident = await h.declare("SEV4", title="Receipt typo")
-    item = await remote.add_item(h.client, h.policy, AddItem(actor="carol", incident_id=incident, title="Spell-check",
+    item = await remote_items.add_item(h.client, h.policy, AddItem(actor="carol", incident_id=incident, title="Spell-check",
                                                              owner="bob", due=date(2026, 1, 5)), h.settings.task_queue)
     await h.wait_rows(item.id, lambda rows: len(rows) >= 1)
-    await remote.change_item(h.client, item.id, CompleteItem(actor="bob"))
+    await remote_items.change_item(h.client, item.id, CompleteItem(actor="bob"))
     await h.client.get_workflow_handle(item.id).result()
     return item.id
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from activities.channels import Messenger, Notifier, Pager, StatusPage, Ticketing
 from activities.gameday import GameDayGuard
-from activities.outbox import Outbox, OutboxProvider
+from activities.outbox import OutboxProvider
+from warroom.outbox import Outbox
 from activities.pagerduty import PagerDutyPager
 from activities.throttle import ThrottledPager
 from tests.providers.conftest import delivery, update

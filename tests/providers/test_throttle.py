@@ -12,7 +12,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.channels import Pager
-from activities.outbox import Outbox, OutboxProvider
+from activities.outbox import OutboxProvider
+from warroom.outbox import Outbox
 from activities.throttle import ThrottledPager
 from tests.providers.conftest import delivery
 from warroom.delivery import Delivery

@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warroom.brain import Action, Decision, carried_out, decide
+from warroom.actions import Action, Decision
+from warroom.brain import carried_out, decide
 from warroom.commands import (
     Ack,
     AddNote,
@@ -205,7 +206,7 @@ def test_b_the_clock_never_skips_past_a_due_action(incident: dict) -> None:
     assert run.violations == []
     for now, action in run.emitted:
         assert action.at <= now
-        assert action.targets, action.key  # nothing is sent to nobody
+        assert action.addressed, action.key  # nothing is sent to nobody
 
 
 @SETTINGS

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from activities.outbox import Outbox, OutboxRow
-from warroom.commands import Command, Declare, remote
+from warroom.outbox import Outbox, OutboxRow
+from warroom.commands import Command, Declare
+from warroom.temporal import incidents as remote, items as remote_items
 from warroom.config import Settings
 from warroom.policy import Policy, load_policy
 from warroom.rules import Rules
-from workflows.incident import CommandResult, IncidentView, IncidentWorkflow
+from warroom.views import CommandResult, IncidentView
+from workflows.incident import IncidentWorkflow
 
 if TYPE_CHECKING:
     import httpx

@@ -10,7 +10,8 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.workflow.harness import gateway, keys, scaled
-from warroom.commands import AssignRole, Publish, Refused, Resolve, SetStatus, remote
+from warroom.commands import AssignRole, Publish, Refused, Resolve, SetStatus
+from warroom.temporal import incidents as remote
 from warroom.config_file import WarroomConfig
 from warroom.policy import Policy
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.workflow.harness import REVIEW_DOCUMENT, keys, scaled
-from warroom import board
+from warroom.temporal import board
 from warroom.commands import (
     Ack,
     AddNote,
@@ -24,8 +24,8 @@ from warroom.commands import (
     SetStatus,
     SubmitReview,
 )
-from warroom.commands import remote
-from warroom.commands.remote import UnknownIncident
+from warroom.temporal import incidents as remote, items as remote_items, report as remote_report
+from warroom.temporal.connection import UnknownIncident
 from warroom.state import Stage
 
 s = timedelta(seconds=1)

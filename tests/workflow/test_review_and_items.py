@@ -11,7 +11,8 @@ from temporalio.client import WorkflowExecutionStatus
 
 from tests.workflow.harness import REVIEW_DOCUMENT, scaled
 from warroom.action_items import AddItem, CompleteItem
-from warroom.commands import Ack, AssignRole, Refused, Resolve, SetStatus, SubmitReview, remote
+from warroom.commands import Ack, AssignRole, Refused, Resolve, SetStatus, SubmitReview
+from warroom.temporal import incidents as remote, items as remote_items
 from warroom.state import Stage
 from workflows.action_item import ActionItemWorkflow
 
@@ -56,7 +57,7 @@ async def test_an_overdue_item_is_escalated_and_chased_after_its_incident_closed
         incident = await h.declare("SEV4", title="Receipt typo")
         await h.send(incident, AssignRole(actor="carol", role="ic", handle="carol"))
         yesterday = datetime.now(UTC).date() - timedelta(days=1)
-        item = await remote.add_item(
+        item = await remote_items.add_item(
             h.client, h.policy, AddItem(actor="carol", incident_id=incident.lower(), title="Spell-check receipts",
                                          owner="bob", due=yesterday), h.settings.task_queue,
         )
@@ -73,13 +74,13 @@ async def test_an_overdue_item_is_escalated_and_chased_after_its_incident_closed
         described = await h.handle(incident).describe()
         assert described.status == WorkflowExecutionStatus.COMPLETED  # the incident is over; the item is not
 
-        second = await remote.add_item(
+        second = await remote_items.add_item(
             h.client, h.policy, AddItem(actor="carol", incident_id=incident, title="Add a receipt test", owner="carol",
                                          due=date.today() + timedelta(days=30)), h.settings.task_queue,
         )
         assert second.id == f"{incident}-A2"
 
-        done = await remote.change_item(h.client, item.id, CompleteItem(actor="bob", note="added cspell to CI"))
+        done = await remote_items.change_item(h.client, item.id, CompleteItem(actor="bob", note="added cspell to CI"))
         assert done.status == "done"
         final = await h.client.get_workflow_handle_for(ActionItemWorkflow.run, item.id).result()
         assert final.status == "done"
@@ -87,7 +88,7 @@ async def test_an_overdue_item_is_escalated_and_chased_after_its_incident_closed
         await asyncio.sleep(2.5)  # one escalation period: a chased item would have been escalated again
         assert len(escalations(h.rows(item.id))) == count
         with pytest.raises(Refused):
-            await remote.change_item(h.client, item.id, CompleteItem(actor="bob"))
+            await remote_items.change_item(h.client, item.id, CompleteItem(actor="bob"))
 
 
 async def test_the_report_page_draws_its_charts_from_temporal(make_harness):

@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from tests.workflow.harness import Harness, incidents_of, new_settings, scaled
 from warroom.config_file import HeaderAuth, Ingest, SecretRef, WarroomConfig
 from warroom.gateway.app import create_app
-from warroom.temporal import connect
+from warroom.temporal.connection import connect
 from workers.main import build_worker
 
 

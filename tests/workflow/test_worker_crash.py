@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.workflow.harness import Harness, keys, new_settings, scaled
-from warroom.commands import remote
+from warroom.temporal import incidents as remote, items as remote_items, report as remote_report
 
 WARROOM = str(Path(sys.executable).parent / "warroom")
 

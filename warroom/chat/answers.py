@@ -10,9 +10,9 @@ from temporalio.client import Client
 from warroom.action_items import ItemState
 from warroom.chat.grammar import Parsed
 from warroom.commands import Refused
-from warroom.commands.remote import IncidentRow
-from warroom.temporal import Unavailable
-from workflows.incident import CommandResult, IncidentView
+from warroom.temporal.incidents import IncidentRow
+from warroom.temporal.connection import Unavailable
+from warroom.views import CommandResult, IncidentView
 
 
 async def carry_out(parsed: Parsed, client: Client) -> tuple[bool, str]:

@@ -7,13 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from warroom import board
+from warroom.temporal import board
 from warroom.action_items import AddItem, CancelItem, CompleteItem, ItemState, ReassignItem, SnoozeItem
 from warroom.cli import render
 from warroom.cli.incident import As, Json, actor, build, run, task_queue
 from warroom.cli.output import USAGE, emit_json, fail
 from warroom.cli.policy import load
-from warroom.commands import remote
+from warroom.temporal import incidents as remote, items as remote_items, report as remote_report
 from warroom.roster import HANDLE
 from warroom.state import normalize_incident_id
 
@@ -42,7 +42,7 @@ def add(
                     due=due.date() if due else None)
     policy = load(None)
     queue = task_queue()
-    item = run(lambda client: remote.add_item(client, policy, command, queue))
+    item = run(lambda client: remote_items.add_item(client, policy, command, queue))
     if as_json:
         emit_json(item)
     else:
@@ -52,19 +52,19 @@ def add(
 @app.command()
 def done(item: Item, note: Annotated[str, typer.Option(help="what was done")] = "", as_: As = None, as_json: Json = False) -> None:
     """Mark it done."""
-    _show(run(lambda client: remote.change_item(client, item, build(CompleteItem, actor=actor(as_), note=note))), as_json)
+    _show(run(lambda client: remote_items.change_item(client, item, build(CompleteItem, actor=actor(as_), note=note))), as_json)
 
 
 @app.command()
 def cancel(item: Item, reason: Annotated[str, typer.Option(help="why it is not needed")], as_: As = None, as_json: Json = False) -> None:
     """Cancel it, with a reason."""
-    _show(run(lambda client: remote.change_item(client, item, build(CancelItem, actor=actor(as_), reason=reason))), as_json)
+    _show(run(lambda client: remote_items.change_item(client, item, build(CancelItem, actor=actor(as_), reason=reason))), as_json)
 
 
 @app.command()
 def reassign(item: Item, owner: Annotated[str, typer.Option(help="the new owner")], as_: As = None, as_json: Json = False) -> None:
     """Give it to someone else."""
-    _show(run(lambda client: remote.change_item(client, item, build(ReassignItem, actor=actor(as_), owner=owner.lower()))), as_json)
+    _show(run(lambda client: remote_items.change_item(client, item, build(ReassignItem, actor=actor(as_), owner=owner.lower()))), as_json)
 
 
 @app.command()
@@ -77,7 +77,7 @@ def snooze(
 ) -> None:
     """Move the due date later, with a reason."""
     command = build(SnoozeItem, actor=actor(as_), until=until.date(), reason=reason)
-    _show(run(lambda client: remote.change_item(client, item, command)), as_json)
+    _show(run(lambda client: remote_items.change_item(client, item, command)), as_json)
 
 
 @app.command("list")
@@ -101,7 +101,7 @@ def list_(
             clauses.append(f'{board.ITEM_INCIDENT.name}="{normalize_incident_id(incident)}"')
         except ValueError as exc:
             fail(str(exc), USAGE)
-    found = run(lambda client: remote.items(client, " AND ".join(clauses)))
+    found = run(lambda client: remote_items.items(client, " AND ".join(clauses)))
     now = datetime.now(UTC)
     if overdue:
         found = [i for i in found if i.overdue(now)]

@@ -34,13 +34,13 @@ from warroom.commands import (
     SetStatus,
     SubmitReview,
 )
-from warroom.commands import remote
+from warroom.temporal import incidents as remote, items as remote_items, report as remote_report
 from warroom.config import Settings
 from warroom.durations import parse_duration
 from warroom.severity import Severity
 from warroom.action_items import AddItem
 from warroom.review import action_items, blame_warnings
-from warroom.temporal import Unavailable, connect
+from warroom.temporal.connection import Unavailable, connect
 
 T = TypeVar("T")
 
@@ -378,7 +378,7 @@ def register(app: typer.Typer) -> None:
         send(incident, build(SubmitReview, actor=who, document=document), as_json)
         queue = task_queue()
         for item in items:  # `- title (@owner, due YYYY-MM-DD)` lines become chased action items
-            added = run(lambda client, item=item: remote.add_item(client, policy, item, queue))
+            added = run(lambda client, item=item: remote_items.add_item(client, policy, item, queue))
             print(f"{added.id}: {added.title} ({added.owner}, due {added.due.isoformat()})", file=sys.stderr if as_json else sys.stdout)
 
     @app.command()

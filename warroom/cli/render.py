@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from rich.console import Console
 from rich.table import Table
 
-from activities.outbox import OutboxRow
+from warroom.outbox import OutboxRow
 from warroom.action_items import ItemState
 from warroom.brain import next_deadline_text
-from warroom.commands.remote import IncidentRow
-from workflows.incident import IncidentView
+from warroom.temporal.incidents import IncidentRow
+from warroom.views import IncidentView
 
 console = Console(highlight=False)
 

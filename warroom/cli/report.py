@@ -13,12 +13,12 @@ from warroom.cli.incident import Json, run
 from warroom.cli.output import USAGE, emit_json, fail
 from warroom.cli.policy import load
 from warroom.cli.render import console
-from warroom.commands import remote
+from warroom.temporal import incidents as remote, items as remote_items, report as remote_report
 from warroom.durations import parse_duration
 
 
 async def gather(client, policy, since: datetime, now: datetime) -> reports.Report:  # noqa: ANN001
-    incidents, items = await remote.report_facts(client, since)
+    incidents, items = await remote_report.report_facts(client, since)
     return reports.build(incidents, items, policy, since, now)
 
 

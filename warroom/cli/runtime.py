@@ -10,13 +10,13 @@ from typing import Annotated, Optional
 import typer
 import uvicorn
 
-from activities.outbox import Outbox
+from warroom.outbox import Outbox
 from warroom.cli import render
 from warroom.cli.output import USAGE, emit_json, fail
 from warroom.config import Settings
 from warroom.state import normalize_incident_id
 from warroom.telemetry import configure_tracing
-from warroom.temporal import Unavailable
+from warroom.temporal.connection import Unavailable
 
 DataDir = Annotated[Optional[Path], typer.Option(help="state directory [default: $WARROOM_DATA_DIR or .warroom]")]
 

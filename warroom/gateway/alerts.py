@@ -12,25 +12,22 @@ on 5xx and drop on 4xx). Nothing is started on any error.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
-from temporalio.service import RPCError
 
 from warroom.alerts import alertmanager, generic, grafana, pagerduty
 from warroom.alerts.events import AlertBatch
 from warroom.config_file import Ingest
 from warroom.gateway import auth
 from warroom.policy import Policy
-from warroom.temporal import Unavailable
-from workflows.alert_group import AlertGroupWorkflow, GroupInput
+from warroom.temporal.alerts import signal_group
+from warroom.temporal.connection import Unavailable
 
 RETRY_AFTER_S = "10"
-SIGNAL_TIMEOUT = timedelta(seconds=5)
 
 
 class Rejected(Exception):
@@ -80,20 +77,7 @@ class AlertIngest:
 
     async def signal(self, batch: AlertBatch) -> None:
         """Signal-with-start the batch's alert group; Unavailable when Temporal does not take it."""
-        try:
-            client = await self.client()
-            await client.start_workflow(
-                AlertGroupWorkflow.run,
-                GroupInput(group_id=batch.group_id, source=batch.source, group_key=batch.group_key, policy=self.policy),
-                id=batch.group_id,
-                task_queue=self.task_queue,
-                start_signal="alerts",
-                start_signal_args=[batch],
-                static_summary=f"alert group · {batch.source} · {batch.title[:120]}",
-                rpc_timeout=SIGNAL_TIMEOUT,
-            )
-        except RPCError as exc:
-            raise Unavailable(f"Temporal did not take the signal: {exc.message}") from None
+        await signal_group(await self.client(), batch, self.policy, self.task_queue)
 
 
 def _reply(status: int, body: dict[str, Any], retry: bool = False) -> JSONResponse:

@@ -9,13 +9,13 @@ from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
-from activities.outbox import Outbox, OutboxRow
 from warroom.config import Settings
 from warroom.config_file import WarroomConfig, load_config
 from warroom.gateway import alerts, chat, report, status
 from warroom.gateway.alerts import AlertIngest
+from warroom.outbox import Outbox, OutboxRow
 from warroom.policy import Policy, load_policy
-from warroom.temporal import Unavailable, connect
+from warroom.temporal.connection import Unavailable, connect
 
 
 class TemporalLink:

@@ -24,7 +24,7 @@ from warroom.chat.answers import carry_out
 from warroom.chat.grammar import ChatError, Parsed, parse
 from warroom.config_file import Chat
 from warroom.policy import Policy
-from warroom.temporal import Unavailable
+from warroom.temporal.connection import Unavailable
 
 INLINE_S = 2.5  # under Slack's 3 s, with room for the network
 MAX_BODY = 64 * 1024

@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from temporalio.client import Client
 
 from warroom import report as reports
-from warroom.commands import remote
 from warroom.durations import parse_duration
 from warroom.policy import Policy
-from warroom.temporal import Unavailable
+from warroom.temporal.connection import Unavailable
+from warroom.temporal.report import report_facts
 
 COLOURS = {"SEV1": "#cf222e", "SEV2": "#d1570f", "SEV3": "#bf8700", "SEV4": "#57606a"}
 
@@ -73,7 +73,7 @@ def router(policy: Policy, client: Callable[[], Awaitable[Client]]) -> APIRouter
             return JSONResponse({"error": f"since: {exc}"}, status_code=422)
         now = datetime.now(UTC)
         try:
-            incidents, items = await remote.report_facts(await client(), now - period)
+            incidents, items = await report_facts(await client(), now - period)
             result = reports.build(incidents, items, policy, now - period, now)
         except Unavailable as exc:
             return JSONResponse({"error": f"{exc}; retry later"}, status_code=503, headers={"Retry-After": "10"})

@@ -11,12 +11,11 @@ import jinja2
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
 from warroom.policy import Policy
 from warroom.publicpage import PageView, page_view
-from warroom.temporal import Unavailable
-from workflows.status_page import STATUS_PAGE_ID, StatusPageState, StatusPageWorkflow
+from warroom.temporal import statuspage
+from warroom.temporal.connection import Unavailable
 
 
 def router(policy: Policy, client: Callable[[], Awaitable[Client]], templates: Path, name: str = "warroom") -> APIRouter:
@@ -27,14 +26,7 @@ def router(policy: Policy, client: Callable[[], Awaitable[Client]], templates: P
     components = list(dict.fromkeys(c for runbook in policy.runbooks.values() for c in runbook.components))
 
     async def view() -> PageView:
-        try:
-            handle = (await client()).get_workflow_handle_for(StatusPageWorkflow.run, STATUS_PAGE_ID)
-            state: StatusPageState = await handle.query(StatusPageWorkflow.current)
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise Unavailable(exc.message) from None
-            state = StatusPageState()  # nothing was ever posted
-        return page_view(state.incidents, components)
+        return page_view(await statuspage.incidents(await client()), components)
 
     async def guarded(render: Callable[[PageView], Response]) -> Response:
         try:

@@ -1,7 +1,11 @@
 """Connecting to Temporal the one way every process does: pydantic payloads, tracing, and the
-search attributes the board needs registered."""
+search attributes the board needs registered; and what Temporal's failures mean to us."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -9,15 +13,42 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 
-from warroom import board
+from warroom.commands.base import Refused
 from warroom.config import Settings
+from warroom.temporal import board
 
 ALL_KEYS: tuple[SearchAttributeKey, ...] = board.INCIDENT_KEYS + board.ITEM_KEYS
+QUERY_TIMEOUT = timedelta(seconds=15)
 
 
 class Unavailable(Exception):
     """Temporal (or its worker) did not answer: retry later."""
+
+
+class UnknownIncident(Refused):
+    """No such incident or action item."""
+
+
+def of_type(workflow_class: type) -> str:
+    """The visibility clause for a workflow class's executions (its type is its class name)."""
+    return f'WorkflowType="{workflow_class.__name__}"'
+
+
+@contextmanager
+def answered(incident_id: str) -> Iterator[None]:
+    """Temporal's answers as ours: an unknown workflow is an unknown incident, the rest retry later."""
+    try:
+        yield
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownIncident(f"no incident {incident_id}") from None
+        raise unavailable(exc) from None
+
+
+def unavailable(exc: RPCError) -> Unavailable:
+    return Unavailable(f"Temporal did not answer ({exc.status.name if exc.status else 'error'}: {exc.message}); retry later")
 
 
 async def connect(settings: Settings) -> Client:

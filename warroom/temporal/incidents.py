@@ -1,14 +1,10 @@
-"""Running the command layer against Temporal: what the CLI, the gateway and chat call.
-
-Declare starts an IncidentWorkflow; every other verb is the workflow's `command` Update, whose
-validator refuses a bad command before anything is written to history.
-"""
+"""Incidents on Temporal: declare starts an IncidentWorkflow; every other verb is the workflow's
+`command` Update, whose validator refuses a bad command before anything is written to history.
+Reads are queries on the live workflow, or its result once it has closed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
 from temporalio.client import (
@@ -21,22 +17,14 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from warroom import board
 from warroom.commands.base import Command, Refused
 from warroom.commands.verbs import Declare, PostUpdate, Publish
 from warroom.policy import Policy
-from warroom.state import BRAIN_VERSION, IncidentState, new_incident_id, normalize_incident_id
-from warroom.temporal import Unavailable
-from warroom.action_items import AddItem, ItemState, ItemUpdate, normalize_item_id, team_of
-from warroom.report import IncidentFacts, ItemFacts
-from workflows.action_item import ActionItemWorkflow, ItemInput
-from workflows.incident import CommandResult, IncidentInput, IncidentView, IncidentWorkflow
-
-QUERY_TIMEOUT = timedelta(seconds=15)
-
-
-class UnknownIncident(Refused):
-    pass
+from warroom.state import BRAIN_VERSION, IncidentState, Stage, new_incident_id, normalize_incident_id
+from warroom.temporal import board
+from warroom.temporal.connection import QUERY_TIMEOUT, Unavailable, UnknownIncident, answered, of_type, unavailable
+from warroom.views import CommandResult, IncidentView
+from workflows.incident import IncidentInput, IncidentWorkflow
 
 
 async def declare(
@@ -68,8 +56,8 @@ async def declare(
                 raise Refused(f"{incident_id} already belongs to an ended incident") from None
             continue
         except RPCError as exc:
-            raise _unavailable(exc) from None
-        return CommandResult(incident_id=chosen, message=provisional.timeline[-1].text, stage="detected")
+            raise unavailable(exc) from None
+        return CommandResult(incident_id=chosen, message=provisional.timeline[-1].text, stage=Stage.detected)
     raise Unavailable("could not draw a free incident id; try again")
 
 
@@ -96,7 +84,7 @@ async def send(client: Client, incident: str, command: Command, update_id: str |
             if "completed" in exc.message.lower():
                 raise Refused(f"{incident_id} is closed; declare a new incident") from None
             raise UnknownIncident(f"no incident {incident_id}") from None
-        raise _unavailable(exc) from None
+        raise unavailable(exc) from None
 
 
 async def preview(client: Client, incident: str, command: Publish | PostUpdate) -> str:
@@ -104,7 +92,7 @@ async def preview(client: Client, incident: str, command: Publish | PostUpdate) 
     incident_id = normalize_incident_id(incident)
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
     try:
-        with _answered(incident_id):
+        with answered(incident_id):
             return await handle.query(IncidentWorkflow.preview, command, rpc_timeout=QUERY_TIMEOUT)
     except WorkflowQueryFailedError as exc:
         raise Refused(str(exc.message if hasattr(exc, "message") else exc).removeprefix("Refused: ")) from None
@@ -113,7 +101,7 @@ async def preview(client: Client, incident: str, command: Publish | PostUpdate) 
 async def review_draft(client: Client, incident: str) -> str:
     incident_id = normalize_incident_id(incident)
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
-    with _answered(incident_id):
+    with answered(incident_id):
         description = await handle.describe()
         if description.status == Status.RUNNING:
             return await handle.query(IncidentWorkflow.review_draft, rpc_timeout=QUERY_TIMEOUT)
@@ -127,7 +115,7 @@ async def view(client: Client, incident: str) -> IncidentView:
     """The live view from the workflow; for a closed incident, its final state from history."""
     incident_id = normalize_incident_id(incident)
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
-    with _answered(incident_id):
+    with answered(incident_id):
         description = await handle.describe()
         if description.status == Status.RUNNING:
             return await handle.query(IncidentWorkflow.view, rpc_timeout=QUERY_TIMEOUT)
@@ -174,125 +162,16 @@ async def list_incidents(client: Client, query: str, limit: int = 200) -> list[I
     except RPCError as exc:
         if exc.status == RPCStatusCode.INVALID_ARGUMENT:
             raise Refused(f"query: {exc.message}") from None
-        raise _unavailable(exc) from None
+        raise unavailable(exc) from None
     return rows
 
 
 def incident_query(severity: str | None, status: str | None, service: str | None, everything: bool) -> str:
     """A visibility query for `warroom list`; values are validated by the caller."""
-    clauses = [f'WorkflowType="{IncidentWorkflow.__name__}"']
+    clauses = [of_type(IncidentWorkflow)]
     if not everything:
         clauses.append('ExecutionStatus="Running"')
     for key, value in ((board.SEVERITY, severity), (board.STATUS, status), (board.SERVICE, service)):
         if value:
             clauses.append(f'{key.name}="{value}"')
     return " AND ".join(clauses)
-
-
-@contextmanager
-def _answered(incident_id: str) -> Iterator[None]:
-    """Temporal's answers as ours: an unknown workflow is an unknown incident, the rest retry later."""
-    try:
-        yield
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise UnknownIncident(f"no incident {incident_id}") from None
-        raise _unavailable(exc) from None
-
-
-def _unavailable(exc: RPCError) -> Unavailable:
-    return Unavailable(f"Temporal did not answer ({exc.status.name if exc.status else 'error'}: {exc.message}); retry later")
-
-
-
-async def add_item(client: Client, policy: Policy, command: AddItem, task_queue: str) -> ItemState:
-    """Start the item's own workflow as `<incident>-A<n>`, n the next free number (Temporal's id
-    uniqueness settles races between two people adding at once)."""
-    incident_id = normalize_incident_id(command.incident_id)
-    command = command.model_copy(update={"incident_id": incident_id})
-    try:
-        existing = [w async for w in client.list_workflows(f'WorkflowType="ActionItemWorkflow" AND {board.ITEM_INCIDENT.name}="{incident_id}"')]
-    except RPCError as exc:
-        raise _unavailable(exc) from None
-    number = len(existing) + 1
-    for _ in range(20):
-        item = command.start(number, policy, datetime.now(UTC))
-        try:
-            await client.start_workflow(
-                ActionItemWorkflow.run,
-                ItemInput(policy=policy, item=item),
-                id=item.id,
-                task_queue=task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=board.item_search_attributes(item),
-                static_summary=f"action item · {item.owner} · {item.title}"[:200],
-                memo={"title": item.title, "team": team_of(item.owner, policy)},
-            )
-        except WorkflowAlreadyStartedError:
-            number += 1
-            continue
-        except RPCError as exc:
-            raise _unavailable(exc) from None
-        return item
-    raise Unavailable("could not number the action item; try again")
-
-
-async def change_item(client: Client, item: str, command: ItemUpdate) -> ItemState:
-    item_id = normalize_item_id(item)
-    handle = client.get_workflow_handle_for(ActionItemWorkflow.run, item_id)
-    try:
-        return await handle.execute_update(ActionItemWorkflow.change, command)
-    except WorkflowUpdateFailedError as exc:
-        raise Refused(exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)) from None
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise UnknownIncident(f"no open action item {item_id}") from None
-        raise _unavailable(exc) from None
-
-
-async def items(client: Client, query: str = 'WorkflowType="ActionItemWorkflow"') -> list[ItemState]:
-    """Every action item the query finds, each as its workflow holds it now (or ended with)."""
-    found: list[ItemState] = []
-    try:
-        async for execution in client.list_workflows(query):
-            handle = client.get_workflow_handle_for(ActionItemWorkflow.run, execution.id, run_id=execution.run_id)
-            if execution.status == Status.RUNNING:
-                found.append(await handle.query(ActionItemWorkflow.current, rpc_timeout=QUERY_TIMEOUT))
-            elif execution.status == Status.COMPLETED:
-                found.append(await handle.result())
-    except RPCError as exc:
-        raise _unavailable(exc) from None
-    return found
-
-
-async def report_facts(client: Client, since: datetime) -> tuple[list[IncidentFacts], list[ItemFacts]]:
-    """The report's facts from visibility: incidents' memos, open items' search attributes and
-    memos, and the results of items that ended. Only incidents older than the facts in their memo
-    are asked by query."""
-    incidents: dict[str, IncidentFacts] = {}
-    items: list[ItemFacts] = []
-    query = f'WorkflowType="IncidentWorkflow" AND {board.DETECTED_AT.name}>="{since.isoformat()}"'
-    try:
-        async for execution in client.list_workflows(query):
-            if execution.status == Status.CONTINUED_AS_NEW or execution.id in incidents:
-                continue
-            memo = await execution.memo()
-            if "facts" in memo:
-                incidents[execution.id] = IncidentFacts.model_validate(memo["facts"])
-            else:
-                incidents[execution.id] = IncidentFacts.of((await view(client, execution.id)).state)
-        async for execution in client.list_workflows('WorkflowType="ActionItemWorkflow"'):
-            attrs = execution.typed_search_attributes
-            if execution.status == Status.RUNNING:
-                memo = await execution.memo()
-                items.append(ItemFacts(
-                    id=execution.id, title=str(memo.get("title", "")), owner=attrs.get(board.ITEM_OWNER) or "?",
-                    status=attrs.get(board.ITEM_STATUS) or "open", due_at=attrs.get(board.ITEM_DUE),
-                ))
-            elif execution.status == Status.COMPLETED:
-                handle = client.get_workflow_handle_for(ActionItemWorkflow.run, execution.id, run_id=execution.run_id)
-                items.append(ItemFacts.of(await handle.result()))
-    except RPCError as exc:
-        raise _unavailable(exc) from None
-    return list(incidents.values()), items

@@ -16,7 +16,7 @@ import uvicorn
 
 from warroom.config import Settings
 from warroom.gateway.app import create_app
-from warroom.temporal import Unavailable, connect, dev_server_flags
+from warroom.temporal.connection import Unavailable, connect, dev_server_flags
 from workers.main import run_worker
 
 READY_TIMEOUT_S = 60

@@ -1,0 +1,93 @@
+"""Action items on Temporal (R-PIR-23): each its own ActionItemWorkflow, `INC-XXXXX-A<n>`, started
+on its own so that it outlives its incident."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus as Status
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from warroom.action_items import AddItem, ItemState, ItemUpdate, normalize_item_id, team_of
+from warroom.commands.base import Refused
+from warroom.policy import Policy
+from warroom.state import normalize_incident_id
+from warroom.temporal import board
+from warroom.temporal.connection import QUERY_TIMEOUT, Unavailable, UnknownIncident, of_type, unavailable
+from workflows.action_item import ActionItemWorkflow, ItemInput
+
+
+async def add_item(client: Client, policy: Policy, command: AddItem, task_queue: str) -> ItemState:
+    """Start the item's own workflow as `<incident>-A<n>`, n the next free number (Temporal's id
+    uniqueness settles races between two people adding at once)."""
+    incident_id = normalize_incident_id(command.incident_id)
+    command = command.model_copy(update={"incident_id": incident_id})
+    try:
+        existing = [w async for w in client.list_workflows(f'{of_type(ActionItemWorkflow)} AND {board.ITEM_INCIDENT.name}="{incident_id}"')]
+    except RPCError as exc:
+        raise unavailable(exc) from None
+    number = len(existing) + 1
+    for _ in range(20):
+        item = command.start(number, policy, datetime.now(UTC))
+        try:
+            await client.start_workflow(
+                ActionItemWorkflow.run,
+                ItemInput(policy=policy, item=item),
+                id=item.id,
+                task_queue=task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=board.item_search_attributes(item),
+                static_summary=f"action item · {item.owner} · {item.title}"[:200],
+                memo={"title": item.title, "team": team_of(item.owner, policy)},
+            )
+        except WorkflowAlreadyStartedError:
+            number += 1
+            continue
+        except RPCError as exc:
+            raise unavailable(exc) from None
+        return item
+    raise Unavailable("could not number the action item; try again")
+
+
+async def change_item(client: Client, item: str, command: ItemUpdate) -> ItemState:
+    item_id = normalize_item_id(item)
+    handle = client.get_workflow_handle_for(ActionItemWorkflow.run, item_id)
+    try:
+        return await handle.execute_update(ActionItemWorkflow.change, command)
+    except WorkflowUpdateFailedError as exc:
+        raise Refused(exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownIncident(f"no open action item {item_id}") from None
+        raise unavailable(exc) from None
+
+
+def item_query(owner: str | None = None, incident: str | None = None, everything: bool = False) -> str:
+    """A visibility query for `warroom action list`; `owner` and `incident` validated by the caller."""
+    clauses = [of_type(ActionItemWorkflow)]
+    if not everything:
+        clauses.append(f'{board.ITEM_STATUS.name}="open"')
+    if owner:
+        clauses.append(f'{board.ITEM_OWNER.name}="{owner}"')
+    if incident:
+        clauses.append(f'{board.ITEM_INCIDENT.name}="{incident}"')
+    return " AND ".join(clauses)
+
+
+async def items(client: Client, query: str | None = None) -> list[ItemState]:
+    """Every action item the query finds, each as its workflow holds it now (or ended with)."""
+    found: list[ItemState] = []
+    try:
+        async for execution in client.list_workflows(query or item_query(everything=True)):
+            handle = client.get_workflow_handle_for(ActionItemWorkflow.run, execution.id, run_id=execution.run_id)
+            if execution.status == Status.RUNNING:
+                found.append(await handle.query(ActionItemWorkflow.current, rpc_timeout=QUERY_TIMEOUT))
+            elif execution.status == Status.COMPLETED:
+                found.append(await handle.result())
+    except RPCError as exc:
+        raise unavailable(exc) from None
+    return found
