@@ -280,7 +280,14 @@ class Chat(Frozen):
     mattermost: MattermostChat | None = None
 
 
+class Api(Frozen):
+    """The REST API's bearer tokens (warroom.tokens): their hashes live in this file."""
+
+    tokens_file: Path | None = None  # default: tokens.json in the data dir
+
+
 class WarroomConfig(Frozen):
+    api: Api = Api()
     ingest: Ingest = Ingest()
     providers: Providers = Providers()
     chat: Chat = Chat()

@@ -12,6 +12,7 @@ class CommandResult(Model):
     incident_id: str
     message: str  # the timeline line the command wrote
     stage: Stage
+    warnings: tuple[str, ...] = ()  # e.g. a review's blameless-wording warnings, line by line
 
 
 class IncidentView(Model):
@@ -19,3 +20,11 @@ class IncidentView(Model):
 
     state: IncidentState
     upcoming: tuple[Action, ...]
+
+    def deadlines(self) -> list[dict[str, object]]:
+        """The deadlines ahead as people read them: what, for whom, which rule, when."""
+        return [
+            {"at": a.at.isoformat(), "what": a.reason, "kind": a.kind.value, "who": list(a.audience), "rule": a.rule,
+             "key": a.key}
+            for a in self.upcoming
+        ]

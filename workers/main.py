@@ -4,6 +4,7 @@ the board's search attributes exist. Scale out by running more of these (DESIGN.
 from __future__ import annotations
 
 import asyncio
+import signal
 from typing import Any
 
 from temporalio.client import Client
@@ -108,6 +109,15 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         activities=channels(client, settings).all() + IncidentActivities(client, settings.task_queue).all(),
         workflow_runner=RUNNER,
     )
+
+
+async def run_until_stopped(settings: Settings) -> None:
+    """`warroom worker`: run until SIGINT or SIGTERM, then finish in-flight tasks."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run_worker(settings, stop)
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event, client: Client | None = None) -> None:

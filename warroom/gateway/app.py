@@ -9,13 +9,16 @@ from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
+from warroom import __version__
 from warroom.config import Settings
 from warroom.config_file import WarroomConfig, load_config
-from warroom.gateway import alerts, chat, report, status
+from warroom.gateway import alerts, api, chat, report, status
 from warroom.gateway.alerts import AlertIngest
+from warroom.gateway.desk import Desk
 from warroom.outbox import Outbox, OutboxRow
 from warroom.policy import Policy, load_policy
 from warroom.temporal.connection import Unavailable, connect
+from warroom.tokens import TokenStore, tokens_file
 
 
 class TemporalLink:
@@ -40,16 +43,26 @@ def create_app(
     config: WarroomConfig | None = None,
 ) -> FastAPI:
     """The gateway; `policy` and `config` default to the files the settings name."""
-    app = FastAPI(title="warroom gateway", version="0.1.0")
+    app = FastAPI(
+        title="warroom", version=__version__,
+        description="Incident command on Temporal: the REST API (every verb of the CLI and chat, "
+                    "bearer-token authenticated), alert webhooks, chat, the public status page.",
+    )
     link = TemporalLink(settings, client)
     app.state.temporal = link
     outbox = Outbox(settings.outbox_path)
     policy = policy or load_policy(settings.runbooks)
     config = config or load_config(settings.config_file)
+    desk = Desk(link.client, policy, settings.task_queue, settings.runbooks)
+    tokens = TokenStore(tokens_file(settings, config))
+    people = {p.handle for p in policy.roster.people}
+    api.install_errors(app)
+    api.install_auth(app)
+    app.include_router(api.router(desk, tokens, lambda: people))
     app.include_router(alerts.router(AlertIngest(config.ingest, policy, link.client, settings.task_queue)))
     app.include_router(status.router(policy, link.client, settings.runbooks / "templates" / "page"))
     app.include_router(report.router(policy, link.client))
-    app.include_router(chat.router(config.chat, policy, link.client, settings.task_queue))
+    app.include_router(chat.router(config.chat, policy, desk))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

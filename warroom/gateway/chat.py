@@ -11,24 +11,22 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from urllib.parse import parse_qs
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from temporalio.client import Client
-
+from warroom.buttons import BY_ID
 from warroom.chat import slack
 from warroom.chat.answers import carry_out
-from warroom.chat.grammar import ChatError, Parsed, parse
+from warroom.chat.grammar import ChatError, ChatRequest, parse
 from warroom.config_file import Chat
+from warroom.gateway.desk import Desk
 from warroom.policy import Policy
-from warroom.temporal.connection import Unavailable
 
 INLINE_S = 2.5  # under Slack's 3 s, with room for the network
 MAX_BODY = 64 * 1024
-READS = ("show", "list")
 
 
 def ephemeral(text: str) -> JSONResponse:
@@ -36,45 +34,37 @@ def ephemeral(text: str) -> JSONResponse:
 
 
 class ChatDesk:
-    """Runs chat commands and posts late results to the `response_url` the chat gave."""
+    """Runs chat requests through the desk and posts late results to the chat's `response_url`."""
 
-    def __init__(self, client: Callable[[], Awaitable[Client]]):
-        self.client = client
+    def __init__(self, desk: Desk):
+        self.desk = desk
         self.background: set[asyncio.Task] = set()
 
-    async def answer(self, parsed: Parsed, response_url: str | None) -> JSONResponse:
-        task = asyncio.create_task(self._run(parsed))
+    async def answer(self, request: ChatRequest, response_url: str | None) -> JSONResponse:
+        task = asyncio.create_task(carry_out(request, self.desk))
         done, _ = await asyncio.wait({task}, timeout=INLINE_S)
         if done:
             ok, text = task.result()
-            kind = "in_channel" if ok and parsed.verb not in READS else "ephemeral"
-            return JSONResponse({"response_type": kind, "text": text})
+            return JSONResponse({"response_type": _kind(ok, request), "text": text})
         if response_url:
-            self._later(self._deliver_late(task, parsed, response_url))
-        return ephemeral(f"Working on `{parsed.verb}`… the result follows here.")
+            self._later(self._deliver_late(task, request, response_url))
+        return ephemeral(f"Working on `{request.verb.name}`… the result follows here.")
 
-    async def in_background(self, parsed: Parsed, response_url: str | None) -> None:
-        self._later(self._deliver_late(asyncio.create_task(self._run(parsed)), parsed, response_url))
-
-    async def _run(self, parsed: Parsed) -> tuple[bool, str]:
-        try:
-            client = await self.client()
-        except Unavailable as exc:
-            return False, f"warroom cannot reach Temporal right now; try again. ({exc})"
-        return await carry_out(parsed, client)
+    async def in_background(self, request: ChatRequest, response_url: str | None) -> None:
+        self._later(self._deliver_late(asyncio.create_task(carry_out(request, self.desk)), request, response_url))
 
     def _later(self, coroutine: Awaitable[None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 
-    async def _deliver_late(self, task: asyncio.Task, parsed: Parsed, response_url: str | None) -> None:
+    async def _deliver_late(self, task: asyncio.Task, request: ChatRequest, response_url: str | None) -> None:
         ok, text = await task
         if not response_url:
             return
-        kind = "in_channel" if ok and parsed.verb not in READS else "ephemeral"
         async with httpx.AsyncClient(timeout=10) as http:
-            await http.post(response_url, json={"response_type": kind, "text": text, "replace_original": False})
+            await http.post(response_url, json={"response_type": _kind(ok, request), "text": text,
+                                                "replace_original": False})
 
     async def reply(self, response_url: str | None, text: str) -> None:
         if response_url:
@@ -90,13 +80,18 @@ async def _body(request: Request) -> bytes | None:
     return body if len(body) <= MAX_BODY else None
 
 
+def _kind(ok: bool, request: ChatRequest) -> str:
+    """A change is news for the channel; a read, a preview or a refusal is for the asker alone."""
+    return "in_channel" if ok and not request.verb.read and not request.preview else "ephemeral"
+
+
 def _form(body: bytes) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(body.decode("utf-8", "replace")).items()}
 
 
-def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]], task_queue: str) -> APIRouter:
+def router(config: Chat, policy: Policy, desk: Desk) -> APIRouter:
     routes = APIRouter(tags=["chat"])
-    desk = ChatDesk(client)
+    chat = ChatDesk(desk)
 
     def slack_secret() -> str | None:
         return config.slack.signing_secret.value() if config.slack else None
@@ -114,12 +109,12 @@ def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]]
     async def slash(form: dict[str, str], actor: str) -> Response:
         """A slash command from a known person: parsed by the CLI's grammar, then answered."""
         try:
-            parsed = parse(form.get("text", ""), actor, policy, task_queue, form.get("channel_name", ""))
+            request = parse(form.get("text", ""), actor, policy, form.get("channel_name", ""))
         except ChatError as exc:
             return ephemeral(str(exc))
-        if isinstance(parsed, str):
-            return ephemeral(parsed)
-        return await desk.answer(parsed, form.get("response_url"))
+        if isinstance(request, str):
+            return ephemeral(request)
+        return await chat.answer(request, form.get("response_url"))
 
     @routes.post("/v1/chat/slack/commands", summary="Slack slash command /incident")
     async def slack_command(request: Request) -> Response:
@@ -146,19 +141,16 @@ def router(config: Chat, policy: Policy, client: Callable[[], Awaitable[Client]]
         response_url = payload.get("response_url")
         actor = slack.person_of(user_id, policy)
         if actor is None:
-            await desk.reply(response_url, slack.not_mapped(user_id))
+            await chat.reply(response_url, slack.not_mapped(user_id))
             return Response(status_code=200)
-        if action.get("action_id") == "update":
-            await desk.reply(response_url, slack.update_usage(incident_id))
-            return Response(status_code=200)
-        text = slack.button_command(action.get("action_id", ""), incident_id, actor)
-        try:
-            parsed = parse(text or "", actor, policy, task_queue)
-        except ChatError as exc:
-            await desk.reply(response_url, str(exc))
-            return Response(status_code=200)
-        if isinstance(parsed, Parsed):
-            await desk.in_background(parsed, response_url)
+        button = BY_ID.get(str(action.get("action_id", "")))
+        if button is None:
+            await chat.reply(response_url, f"unknown button {action.get('action_id')!r}")
+        elif button.command is None:
+            await chat.reply(response_url, slack.update_usage(str(incident_id)))
+        else:
+            request = ChatRequest(verb=button.verb, subject=str(incident_id), command=button.command(actor))
+            await chat.in_background(request, response_url)
         return Response(status_code=200)
 
     @routes.post("/v1/chat/mattermost/commands", summary="Mattermost slash command /incident")

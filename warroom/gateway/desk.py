@@ -1,0 +1,130 @@
+"""The desk: every verb of the table carried out for an authenticated actor, through the door.
+The REST routes and chat both come here with a verb, its subject and a body of plain values;
+neither knows how the other reads its input, and neither talks to Temporal itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client
+
+from warroom import report as reports
+from warroom.action_items import AddItem, ItemState, normalize_item_id
+from warroom.commands import Command, Declare, PostUpdate, Publish
+from warroom.durations import parse_duration
+from warroom.policy import Policy, load_policy
+from warroom.requests import Invalid, build
+from warroom.roster import HANDLE
+from warroom.severity import Severity
+from warroom.state import Status, normalize_incident_id
+from warroom.temporal import incidents, items
+from warroom.temporal.report import report_facts
+from warroom.verbs import Verb
+from warroom.views import CommandResult, IncidentView
+
+_SERVICE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class Desk:
+    def __init__(self, client: Callable[[], Awaitable[Client]], policy: Policy, task_queue: str, runbooks: Any):
+        self.client, self.policy, self.task_queue, self.runbooks = client, policy, task_queue, runbooks
+        self.reads: dict[str, Callable[[str | None, Mapping[str, Any]], Awaitable[Any]]] = {
+            "show": self._show, "list": self._list, "review draft": self._draft, "action list": self._items,
+            "report": self._report,
+        }
+
+    async def run(self, verb: Verb, subject: str | None, body: Mapping[str, Any], actor: str) -> Any:
+        """Carry out a mutating verb; Invalid, Refused (UnknownIncident) and Unavailable say why not."""
+        policy = load_policy(self.runbooks) if verb.command == "policy-reload" else self.policy
+        command = build(verb, body, actor, policy, subject)
+        return await self.carry_out(command, subject)
+
+    async def carry_out(self, command: Any, subject: str | None) -> Any:
+        """A command already built (chat buttons build theirs directly)."""
+        client = await self.client()
+        if isinstance(command, Declare):
+            return await incidents.declare(client, self.policy, command, self.task_queue)
+        if isinstance(command, Command):
+            return await incidents.send(client, _incident(subject), command)
+        if isinstance(command, AddItem):  # the subject is its incident
+            command = command.model_copy(update={"incident_id": _incident(subject)})
+            return await items.add_item(client, self.policy, command, self.task_queue)
+        try:
+            item_id = normalize_item_id(subject or "")
+        except ValueError as exc:
+            raise Invalid([("item", str(exc))]) from None
+        return await items.change_item(client, item_id, command)
+
+    async def preview(self, verb: Verb, subject: str | None, body: Mapping[str, Any], actor: str) -> str:
+        """The message a previewable verb would send; nothing is sent or recorded."""
+        return await self.preview_command(build(verb, body, actor, self.policy), subject)
+
+    async def preview_command(self, command: Any, subject: str | None) -> str:
+        assert isinstance(command, Publish | PostUpdate), command
+        return await incidents.preview(await self.client(), _incident(subject), command)
+
+    async def read(self, verb: Verb, subject: str | None, query: Mapping[str, Any]) -> Any:
+        return await self.reads[verb.name](subject, query)
+
+    async def _show(self, subject: str | None, query: Mapping[str, Any]) -> IncidentView:
+        return await incidents.view(await self.client(), _incident(subject))
+
+    async def _list(self, subject: str | None, query: Mapping[str, Any]) -> list[incidents.IncidentRow]:
+        severity, status, service = query.get("severity"), query.get("status"), query.get("service")
+        errors = []
+        if severity is not None:
+            try:
+                severity = Severity.parse(str(severity)).value
+            except ValueError as exc:
+                errors.append(("severity", str(exc)))
+        if status is not None and status not in {s.value for s in Status}:
+            errors.append(("status", f"{status!r} is not a status ({', '.join(s.value for s in Status)})"))
+        if service is not None and not _SERVICE.match(str(service)):
+            errors.append(("service", f"{service!r} is not a service name"))
+        if errors:
+            raise Invalid(errors)
+        return await incidents.list_incidents(
+            await self.client(), incidents.incident_query(severity, status, service, bool(query.get("all"))))
+
+    async def _draft(self, subject: str | None, query: Mapping[str, Any]) -> str:
+        return await incidents.review_draft(await self.client(), _incident(subject))
+
+    async def _items(self, subject: str | None, query: Mapping[str, Any]) -> list[ItemState]:
+        owner, incident = query.get("owner"), query.get("incident")
+        if owner is not None and not HANDLE.match(str(owner).lower()):
+            raise Invalid([("owner", f"{owner!r} is not a handle")])
+        found = await items.items(await self.client(), items.item_query(
+            str(owner).lower() if owner else None, _incident(incident) if incident else None, bool(query.get("all"))))
+        now = datetime.now(UTC)
+        if query.get("overdue"):
+            found = [i for i in found if i.overdue(now)]
+        return sorted(found, key=lambda i: (i.status != "open", i.due, i.id))
+
+    async def _report(self, subject: str | None, query: Mapping[str, Any]) -> reports.Report:
+        try:
+            period = parse_duration(str(query.get("since") or "90d"))
+            now = datetime.now(UTC)
+            since = now - period
+        except (ValueError, OverflowError) as exc:
+            raise Invalid([("since", str(exc) if isinstance(exc, ValueError) else "too far back")]) from None
+        found, chased = await report_facts(await self.client(), since)
+        return reports.build(found, chased, self.policy, since, now)
+
+
+def _incident(subject: str | None) -> str:
+    try:
+        return normalize_incident_id(subject or "")
+    except ValueError as exc:
+        raise Invalid([("incident", str(exc))]) from None
+
+
+def result_line(result: Any) -> str:
+    """A command's result in one line, as chat and the CLI print it."""
+    if isinstance(result, CommandResult):
+        return f"{result.incident_id}: {result.message}"
+    if isinstance(result, ItemState):
+        return f"{result.id}: {result.history[-1].text}"
+    return str(result)
