@@ -31,6 +31,7 @@ class ActionKind(StrEnum):
     publish = "publish"
     status = "status"
     channel = "channel"
+    items = "items"  # start the review's action items, each its own chased workflow
 
 
 class Channel(StrEnum):
@@ -42,6 +43,7 @@ class Channel(StrEnum):
     ticket = "ticket"
     status = "status"
     incident_channel = "incident_channel"
+    action_items = "action_items"
     internal = "internal"
 
 
@@ -62,6 +64,7 @@ SPEC: dict[ActionKind, KindSpec] = {
     ActionKind.publish: KindSpec(6, Channel.internal, "PUBLISHED"),
     ActionKind.status: KindSpec(7, Channel.status, "STATUS"),
     ActionKind.channel: KindSpec(8, Channel.incident_channel, "CHANNEL"),
+    ActionKind.items: KindSpec(9, Channel.action_items, "ACTION ITEMS"),
 }
 
 
@@ -99,7 +102,14 @@ class ChannelWork(Model):
     team: str = ""  # whose channel it is: named when nobody is invited yet
 
 
-Payload = ForTeam | Publishing | StatusPost | ChannelWork
+class ItemsToStart(Model):
+    """The review's action items (IncidentState.review.items) to start as their own workflows."""
+
+    type: Literal["items"] = "items"
+    count: int
+
+
+Payload = ForTeam | Publishing | StatusPost | ChannelWork | ItemsToStart
 
 
 class Action(Model):
@@ -131,6 +141,8 @@ class Action(Model):
             return (payload.message,)
         if isinstance(payload, StatusPost):
             return ("statuspage",)
+        if isinstance(payload, ItemsToStart):
+            return (f"{payload.count} action item(s)",)
         if isinstance(payload, ChannelWork):
             if payload.step is ChannelStep.archive or not self.targets:
                 return (f"team:{payload.team}",) if payload.step is ChannelStep.open else (payload.channel or "",)
@@ -225,6 +237,8 @@ class Keys:
     @staticmethod
     def review_escalation(number: int) -> str:
         return f"review:escalate:{number}"
+
+    REVIEW_ITEMS = "review:items"
 
     @staticmethod
     def item_reminder(due: str, before: str) -> str:

@@ -24,6 +24,7 @@ from warroom.actions import (
     ChannelWork,
     Decision,
     ForTeam,
+    ItemsToStart,
     Keys,
     Payload,
     Publishing,
@@ -180,6 +181,7 @@ def _obligations(ctx: _Context) -> Iterator[Action]:
     yield from _flag_escalations(ctx)
     yield from _manual_escalations(ctx)
     yield from _review(ctx)
+    yield from _review_items(ctx)
 
 
 def _severity_response(ctx: _Context) -> Iterator[Action]:
@@ -527,6 +529,18 @@ def _review(ctx: _Context) -> Iterator[Action]:
             Keys.review_escalation(number), K.escalate, "R-PIR-21", at, ctx.resolve(review.escalate_to),
             f"no post-incident review {format_duration(late)} after resolution",
         )
+
+
+def _review_items(ctx: _Context) -> Iterator[Action]:
+    """R-PIR-23: the submitted review's action items are started, each chased until done."""
+    review = ctx.state.review
+    if ctx.state.version < 5 or review is None or not review.items:
+        return
+    yield ctx.action(
+        Keys.REVIEW_ITEMS, K.items, "R-PIR-23", review.at, (),
+        f"the review's {len(review.items)} action item(s), each chased until done", payload=ItemsToStart(
+            count=len(review.items)),
+    )
 
 
 def next_deadline_text(action: Action, now: datetime | None = None) -> str:

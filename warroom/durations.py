@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer
 
+LONGEST = timedelta(days=3650)  # longer is a typo, and past it timedelta and datetime overflow
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
 _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?[wdhms])+$")
@@ -25,6 +26,8 @@ def parse_duration(text: str) -> timedelta:
             f"{text!r} is not a duration; write a number and a unit, e.g. 90s, 30m, 2h, 14d"
         )
     seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(compact))
+    if seconds > LONGEST.total_seconds():
+        raise ValueError(f"{text!r} is longer than {LONGEST.days // 365} years")
     return timedelta(seconds=seconds)
 
 

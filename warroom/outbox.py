@@ -10,6 +10,7 @@ retried activity, a worker killed mid-write, or a replay never writes a second r
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,14 +61,19 @@ class Outbox:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._prepared = False
+        self._preparing = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=30)
-        if not self._prepared:  # once per process: switching to WAL needs a lock concurrent writers contend for
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(SCHEMA)
-            self._prepared = True
+        if not self._prepared:
+            # once per process, one thread at a time: switching to WAL takes a lock that SQLite does
+            # not wait for, so concurrent first writes would fail with "database is locked"
+            with self._preparing:
+                if not self._prepared:
+                    connection.execute("PRAGMA journal_mode=WAL")
+                    connection.executescript(SCHEMA)
+                    self._prepared = True
         return connection
 
     def write(self, delivery: Delivery) -> int:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from warroom.durations import format_duration
 from warroom.policy import Policy
-from warroom.state import IncidentState
+from warroom.state import IncidentState, ReviewItem
 from warroom.templates import render
 
 SECTIONS = ("Root causes and contributing factors", "What went well", "What to improve", "Action items")
@@ -19,7 +19,10 @@ BLAMING = (
     "human error", "should have", "shouldn't have", "should not have", "failed to", "fault", "careless",
     "negligen", "blame", "didn't follow", "did not follow", "mistake by", "screwed up", "incompetent",
 )
-ACTION_ITEM = re.compile(r"^[-*]\s+(?:\[ \]\s+)?(?P<title>.+?)\s+\(@(?P<owner>[a-z0-9._-]+)(?:,\s*due\s+(?P<due>\d{4}-\d{2}-\d{2}))?\)\s*$")
+ACTION_ITEM = re.compile(r"^[-*]\s+(?:\[ \]\s+)?(?P<title>.+?)\s+\(@(?P<owner>[a-z0-9._-]+),\s*due\s+(?P<due>\d{4}-\d{2}-\d{2})\)$")
+LIST_LINE = re.compile(r"^[-*]\s+\S")
+ITEM_SHAPE = "`- title (@owner, due YYYY-MM-DD)`"
+FURTHEST_DUE = timedelta(days=3650)
 
 LIFECYCLE = {"declared", "acknowledged", "severity", "role", "status", "update", "flag", "escalation", "comms",
              "resolved", "page", "escalate", "notify", "alerts", "review"}
@@ -99,11 +102,26 @@ def blame_warnings(document: str, policy: Policy) -> list[Warning]:
     return warnings
 
 
-def action_items(document: str) -> list[dict[str, str | None]]:
-    """`- title (@owner, due YYYY-MM-DD)` lines of the Action items section."""
-    found = []
-    for _, line in sections(document).get("Action items", []):
-        match = ACTION_ITEM.match(line.strip())
-        if match:
-            found.append(match.groupdict())
-    return found
+def action_items(document: str, today: date) -> tuple[list[ReviewItem], list[str]]:
+    """R-PIR-23: the Action items section's list lines, each one owner and one due date, as items;
+    and a problem per list line that is not one (named by its line), so that nothing is lost."""
+    found: list[ReviewItem] = []
+    problems: list[str] = []
+    for number, line in sections(document).get("Action items", []):
+        text = line.strip()
+        if not LIST_LINE.match(text) or PLACEHOLDER.match(text[1:].strip()):
+            continue
+        match = ACTION_ITEM.match(text)
+        if not match:
+            problems.append(f"line {number}: {text[:80]!r} is not an action item like {ITEM_SHAPE}")
+            continue
+        try:
+            due = date.fromisoformat(match["due"])
+        except ValueError:
+            problems.append(f"line {number}: due {match['due']} is not a date")
+            continue
+        if not today - FURTHEST_DUE <= due <= today + FURTHEST_DUE:
+            problems.append(f"line {number}: due {match['due']} is more than ten years away")
+            continue
+        found.append(ReviewItem(title=match["title"].strip()[:300], owner=match["owner"], due=due, line=number))
+    return found, problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -137,17 +137,28 @@ class AlertOrigin(Model):
     quiet_spells: int = 0  # how often the group went all-resolved: keys its reminders
 
 
+class ReviewItem(Model):
+    """An action item the review names (R-PIR-23): one owner, one due date."""
+
+    title: str
+    owner: str
+    due: date
+    line: int  # where the review document says it
+
+
 class ReviewRecord(Model):
     at: AwareDatetime
     actor: str
     document: str
+    items: tuple[ReviewItem, ...] = ()  # started as chased action items (brain version 5)
 
 
-BRAIN_VERSION = 4
+BRAIN_VERSION = 5
 """Rules an incident runs under. A rule added later applies to incidents declared after it, so a
 running incident's history replays exactly (DESIGN.md: replay tests guard running incidents).
 1: the foundation. 2: communication deadlines (stakeholder notice, customer, executive updates).
-3: the incident's chat channel. 4: the memo carries the report's facts (response times)."""
+3: the incident's chat channel. 4: the memo carries the report's facts (response times).
+5: the review's action items are started by the incident itself (R-PIR-23)."""
 
 
 class IncidentState(Model):

@@ -39,6 +39,7 @@ from warroom.config_file import (
 )
 from warroom.outbox import Outbox
 from warroom.temporal.connection import connect, ensure_search_attributes
+from warroom.temporal.door import Door
 from workflows.action_item import ActionItemWorkflow
 from workflows.alert_group import AlertGroupWorkflow
 from workflows.channel_archive import ChannelArchiveWorkflow
@@ -106,7 +107,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=channels(client, settings).all() + IncidentActivities(client, settings.task_queue).all(),
+        activities=channels(client, settings).all() + IncidentActivities(Door(client, settings.task_queue)).all(),
         workflow_runner=RUNNER,
     )
 

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict, model_validator
 
     from activities.channels import ChannelActivities, ChannelPost, OpenChannel
+    from activities.incidents import IncidentActivities, StartReviewItems
     from warroom import review
     from warroom.actions import Action, Channel, ChannelStep, ChannelWork
     from warroom.brain import archive_time, channel_name, decide
@@ -105,7 +106,8 @@ class IncidentWorkflow:
         if isinstance(command, ReloadPolicy):
             self.policy = command.policy.for_service(self.state.service)
         self.version += 1
-        return CommandResult(incident_id=self.state.id, message=self.state.timeline[-1].text, stage=self.state.stage)
+        return CommandResult(incident_id=self.state.id, message=self.state.timeline[-1].text, stage=self.state.stage,
+                             warnings=command.notes(self.state, self.policy))
 
     @command.validator
     def _check(self, command: IncidentCommand) -> None:
@@ -143,6 +145,9 @@ class IncidentWorkflow:
         summary = f"{action.kind} {', '.join(action.audience)}: {action.key}"
         failure = None
         try:
+            if action.spec.channel is Channel.action_items:
+                await self._start_items(action, summary, options)
+                return
             if action.spec.channel is Channel.status:
                 update = public_update(self.state, self.policy, action, workflow.now())
                 await workflow.execute_activity_method(ChannelActivities.publish_status, update, summary=summary, **options)
@@ -152,6 +157,21 @@ class IncidentWorkflow:
         except ActivityError as exc:
             cause = exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)
             failure = f"could not {action.kind} {', '.join(action.audience)} for {action.key}: {cause}"
+        self.state = delivered(self.state, action, workflow.now(), failure)
+
+    async def _start_items(self, action: Action, summary: str, options: dict) -> None:
+        """R-PIR-23: the review's items, each its own workflow that outlives the incident."""
+        review = self.state.review
+        assert review is not None
+        request = StartReviewItems(incident_id=self.state.id, policy=self.policy, actor=review.actor, items=review.items)
+        failure = None
+        try:
+            started = await workflow.execute_activity_method(
+                IncidentActivities.start_review_items, request, summary=summary, **options)
+            self.state = self.state.record(workflow.now(), "warroom", "items",
+                                           f"action items started from the review: {', '.join(started)}")
+        except ActivityError as exc:
+            failure = f"could not start the review's action items: {exc.cause or exc}"
         self.state = delivered(self.state, action, workflow.now(), failure)
 
     async def _channel(self, action: Action, options: dict) -> None:

@@ -25,8 +25,9 @@ Paging worked.
 Capacity reviews.
 ## Action items
 - Alert on pool saturation (@judy, due 2026-12-12)
-- Load-test checkout (@bob)
+- Load-test checkout (@bob, due 2026-04-01)
 """
+UNDATED = COMPLETE.replace("(@bob, due 2026-04-01)", "(@bob)")
 
 
 def test_R_PIR_21_missing_or_placeholder_sections_are_named():
@@ -44,11 +45,29 @@ def test_R_PIR_22_blame_is_warned_with_its_line_and_the_system_view_is_not():
     assert blame_warnings(COMPLETE.format(line="The pool had no saturation alert"), POLICY) == []
 
 
-def test_R_PIR_23_action_items_are_read_from_the_review():
-    assert action_items(COMPLETE.format(line="x")) == [
-        {"title": "Alert on pool saturation", "owner": "judy", "due": "2026-12-12"},
-        {"title": "Load-test checkout", "owner": "bob", "due": None},
+def test_R_PIR_23_action_items_are_read_from_the_review_and_a_line_without_owner_or_due_is_named():
+    items, problems = action_items(UNDATED.format(line="x"), date(2026, 3, 4))
+    assert [(i.title, i.owner, i.due, i.line) for i in items] == [
+        ("Alert on pool saturation", "judy", date(2026, 12, 12), 9),
     ]
+    assert problems == ["line 10: '- Load-test checkout (@bob)' is not an action item like "
+                        "`- title (@owner, due YYYY-MM-DD)`"]
+    _, bad_dates = action_items(COMPLETE.replace("2026-12-12", "2026-02-30"), date(2026, 3, 4))
+    assert bad_dates[0] == "line 9: due 2026-02-30 is not a date"
+    _, far = action_items(COMPLETE.replace("2026-12-12", "9999-12-31"), date(2026, 3, 4))
+    assert far[0] == "line 9: due 9999-12-31 is more than ten years away"
+
+
+def test_R_PIR_23_a_review_whose_item_lacks_an_owner_or_a_due_date_is_refused_naming_the_line():
+    state = Declare(actor="erin", title="Checkout failing", service="payments", severity="SEV2").start("INC-REV02", T0, POLICY)
+    state = execute(AssignRole(actor="bob", role="ic", handle="bob"), state, POLICY, T0 + timedelta(minutes=4))
+    state = execute(Resolve(actor="bob"), state, POLICY, T0 + timedelta(minutes=70))
+    with pytest.raises(Refused, match=r"line 10: '- Load-test checkout \(@bob\)'.*R-PIR-23"):
+        execute(SubmitReview(actor="bob", document=UNDATED.format(line="x")), state, POLICY, T0 + timedelta(hours=3))
+    fixed = COMPLETE.format(line="x")
+    closed = execute(SubmitReview(actor="bob", document=fixed), state, POLICY, T0 + timedelta(hours=3))
+    assert [(i.owner, i.due) for i in closed.review.items] == [("judy", date(2026, 12, 12)), ("bob", date(2026, 4, 1))]
+    assert closed.timeline[-1].text.endswith("closed; 2 action item(s) to start")
 
 
 def test_R_PIR_21_draft_has_true_durations_and_a_timeline():

@@ -684,7 +684,9 @@ def test_R_PIR_21_submitting_the_review_closes_and_stops_reminders(policy: Polic
         step(30 * HOUR, "review", "carol", document=REVIEW),
         hours=100,
     )
-    assert keys_starting(fired, "review:") == ["review:remind:24h"]  # at 25 h, before the review
+    # at 25 h a reminder, before the review; at 30 h the review's action item is started (R-PIR-23)
+    assert [(f.at_seconds, f.key) for f in fired if f.key.startswith("review:")] == [
+        (25 * HOUR, "review:remind:24h"), (30 * HOUR, "review:items")]
     assert state.stage is Stage.closed
     assert state.closed_at == NIGHT + timedelta(hours=30)
     assert state.review is not None and state.review.actor == "carol"

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,13 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 
-REVIEW_DOCUMENT = """# Post-incident review
+def review_document(today: date) -> str:
+    """A review with every required section, and one action item due a month after `today` (a
+    fixed date would fall in the past one day and change what the test sees)."""
+    due = today + timedelta(days=30)
+    return f"""# Post-incident review
+## Timeline
+02:14 paged; 02:16 acknowledged; 02:40 mitigated.
 ## Root causes and contributing factors
 The connection pool was sized for last year's traffic, and no alert watched its saturation.
 ## What went well
@@ -36,8 +42,11 @@ The on-call was paged at once and the comms lead kept customers informed.
 ## What to improve
 Capacity reviews do not cover connection pools.
 ## Action items
-- Alert on connection-pool saturation (@judy, due 2026-12-12)
+- Alert on connection-pool saturation (@judy, due {due.isoformat()})
 """
+
+
+REVIEW_DOCUMENT = review_document(date.today())
 
 
 def _pinned(policy: Policy) -> Policy:

@@ -28,6 +28,10 @@ class Command(Model):
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         raise NotImplementedError
 
+    def notes(self, state: IncidentState, policy: Policy) -> tuple[str, ...]:
+        """Warnings for whoever sent it, beside the result (a review's blameless wording)."""
+        return ()
+
     @property
     def human(self) -> bool:
         return not self.actor.startswith(SYSTEM_PREFIX)

@@ -15,7 +15,7 @@ from warroom.rules import Target
 from warroom.severity import Severity, SeverityField
 from warroom.brain import auto_resolvable
 from warroom.comms import compose
-from warroom.review import blame_warnings, missing_sections
+from warroom.review import action_items, blame_warnings, missing_sections
 from warroom.templates import MissingField
 from warroom.state import (
     BRAIN_VERSION,
@@ -550,16 +550,28 @@ class SubmitReview(Command):
         missing = missing_sections(self.document)
         if missing:
             raise Refused(f"document: fill in the section(s) {', '.join(repr(m) for m in missing)} (R-PIR-21)")
+        if state.version >= 5:
+            items, problems = action_items(self.document, now.date())
+            for item in items:
+                if policy.roster.person(item.owner) is None:
+                    problems.append(f"line {item.line}: @{item.owner} is not a person in oncall.yaml")
+            if problems:
+                raise Refused(f"document: {problems[0]}; every action item has one owner and a due date (R-PIR-23)")
 
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         assert state.resolved_at is not None
         took = format_duration(timedelta(seconds=round((now - state.resolved_at).total_seconds())))
         warnings = blame_warnings(self.document, policy)
         heed = f" ({len(warnings)} blamelessness warning(s))" if warnings else ""
+        items = tuple(action_items(self.document, now.date())[0]) if state.version >= 5 else ()
+        chased = f"; {len(items)} action item(s) to start" if items else ""
         return state.record(
-            now, self.actor, "review", f"post-incident review submitted {took} after resolution{heed}; closed",
-            review=ReviewRecord(at=now, actor=self.actor, document=self.document), closed_at=now,
+            now, self.actor, "review", f"post-incident review submitted {took} after resolution{heed}; closed{chased}",
+            review=ReviewRecord(at=now, actor=self.actor, document=self.document, items=items), closed_at=now,
         )
+
+    def notes(self, state: IncidentState, policy: Policy) -> tuple[str, ...]:
+        return tuple(f"line {w.line}: {w.text}" for w in blame_warnings(self.document, policy))
 
 
 class ReloadPolicy(Command):

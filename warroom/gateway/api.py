@@ -71,7 +71,8 @@ async def answered(work: Awaitable[Any]) -> Response:
     except Refused as exc:
         return error(409, str(exc))
     except Unavailable as exc:
-        return error(503, str(exc), retry=True)
+        said = str(exc)
+        return error(503, said if "retry" in said else f"{said}; retry later", retry=True)
     return JSONResponse(_plain(result))
 
 

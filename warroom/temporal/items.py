@@ -20,9 +20,12 @@ from warroom.temporal.connection import QUERY_TIMEOUT, Unavailable, UnknownIncid
 from workflows.action_item import ActionItemWorkflow, ItemInput
 
 
-async def add_item(client: Client, policy: Policy, command: AddItem, task_queue: str) -> ItemState:
+async def add_item(
+    client: Client, policy: Policy, command: AddItem, task_queue: str, origin: str | None = None
+) -> ItemState:
     """Start the item's own workflow as `<incident>-A<n>`, n the next free number (Temporal's id
-    uniqueness settles races between two people adding at once)."""
+    uniqueness settles races between two people adding at once). With `origin` (a review line),
+    a retry finds the item it already started instead of starting a second one."""
     incident_id = normalize_incident_id(command.incident_id)
     command = command.model_copy(update={"incident_id": incident_id})
     try:
@@ -42,15 +45,36 @@ async def add_item(client: Client, policy: Policy, command: AddItem, task_queue:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=board.item_search_attributes(item),
                 static_summary=f"action item · {item.owner} · {item.title}"[:200],
-                memo={"title": item.title, "team": team_of(item.owner, policy)},
+                memo={"title": item.title, "team": team_of(item.owner, policy), "origin": origin or ""},
             )
         except WorkflowAlreadyStartedError:
+            if origin and await _started_from(client, item.id, origin):
+                return await _current(client, item.id)
             number += 1
             continue
         except RPCError as exc:
             raise unavailable(exc) from None
         return item
     raise Unavailable("could not number the action item; try again")
+
+
+async def _started_from(client: Client, item_id: str, origin: str) -> bool:
+    try:
+        described = await client.get_workflow_handle(item_id).describe()
+        return (await described.memo()).get("origin") == origin
+    except RPCError as exc:
+        raise unavailable(exc) from None
+
+
+async def _current(client: Client, item_id: str) -> ItemState:
+    handle = client.get_workflow_handle_for(ActionItemWorkflow.run, item_id)
+    try:
+        description = await handle.describe()
+        if description.status == Status.RUNNING:
+            return await handle.query(ActionItemWorkflow.current, rpc_timeout=QUERY_TIMEOUT)
+        return await handle.result()
+    except RPCError as exc:
+        raise unavailable(exc) from None
 
 
 async def change_item(client: Client, item: str, command: ItemUpdate) -> ItemState:
