@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: up test install install-test alertmanager bench clean
+CALENDARS := week-1 week-2 week-3 weekend-night
+
+.PHONY: up test lint test-calendars install install-test alertmanager bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +20,20 @@ install-test: $(BIN)/python
 up: install
 	$(BIN)/warroom up
 
-test: install-test alertmanager
+# Lint, the whole suite on the real clock, then the tests that run no workflow once per calendar
+# (tests/calendar.py): three rotation weeks and a weekend night.
+test: install-test alertmanager lint
 	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-calendars
+
+lint: install-test
+	$(BIN)/ruff check .
+
+test-calendars:
+	@for calendar in $(CALENDARS); do \
+	  echo "--- the suite's clock-only tests with the clock in $$calendar"; \
+	  WARROOM_PROPERTY_EXAMPLES=25 $(BIN)/python -m pytest -q -m "not temporal" --calendar $$calendar || exit 1; \
+	done
 
 # The end-to-end alert test drives a real Prometheus Alertmanager (Debian package).
 alertmanager:
@@ -31,6 +45,7 @@ alertmanager:
 bench: install-test
 	$(BIN)/python bench/brain.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/cli.py
 
 clean:
 	rm -rf $(VENV) .warroom .pytest_cache

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from temporalio import activity
-
 from pydantic import BaseModel, ConfigDict
+from temporalio import activity
 
 from warroom.delivery import Delivery, Recipient
 from warroom.publicpage import PublicUpdate

@@ -18,7 +18,6 @@ with a plain-text reason (400 invalid_payload, 403 action_prohibited, 404 channe
 
 from __future__ import annotations
 
-
 import httpx
 
 from activities import http

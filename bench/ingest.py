@@ -47,18 +47,18 @@ from temporalio.client import Client  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
-from warroom.outbox import Outbox, OutboxRow  # noqa: E402
 from warroom.alerts import alertmanager  # noqa: E402
 from warroom.alerts.events import AlertBatch, group_workflow_id  # noqa: E402
 from warroom.alerts.group import GroupState  # noqa: E402
-from warroom.temporal import incidents as remote  # noqa: E402
 from warroom.config import Settings  # noqa: E402
 from warroom.config_file import HeaderAuth, Ingest, SecretRef, WarroomConfig  # noqa: E402
 from warroom.gateway.app import create_app  # noqa: E402
+from warroom.outbox import Outbox, OutboxRow  # noqa: E402
 from warroom.policy import Policy, load_policy  # noqa: E402
-from workers.up import EmbeddedServer, temporal_binary  # noqa: E402
+from warroom.temporal import incidents as remote  # noqa: E402
 from warroom.temporal.connection import ALL_KEYS  # noqa: E402
 from workers.main import build_worker  # noqa: E402
+from workers.up import EmbeddedServer, temporal_binary  # noqa: E402
 from workflows.alert_group import AlertGroupWorkflow, GroupInput  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/ingest.py"
@@ -107,7 +107,10 @@ class Group:
 
     @property
     def group_key(self) -> str:
-        return f'{{}}/{{service="payments"}}:{{alertname="BenchIngest", bench="{self.run}-{self.phase}-{self.index:04d}"}}'
+        return (
+            f'{{}}/{{service="payments"}}:'
+            f'{{alertname="BenchIngest", bench="{self.run}-{self.phase}-{self.index:04d}"}}'
+        )
 
     @property
     def group_id(self) -> str:
@@ -326,7 +329,9 @@ class Bench:
     async def throughput(self, profile: Profile) -> dict[str, Any]:
         rng = random.Random(1)
         gw_groups = [Group("tp-gateway", i, self.run, profile.tp_alerts) for i in range(profile.tp_groups)]
-        bare_groups = [Group("tp-bare", i, self.run, profile.tp_alerts, profile.tp_alerts) for i in range(profile.tp_groups)]
+        bare_groups = [
+            Group("tp-bare", i, self.run, profile.tp_alerts, profile.tp_alerts) for i in range(profile.tp_groups)
+        ]
 
         # Gateway: every request carries tp_per_request alerts of one group; requests interleaved.
         bodies = []
@@ -504,38 +509,53 @@ def report(profile: Profile, tp: dict[str, Any], lat: dict[str, Any], storm: dic
         return "met" if ok else "**missed**"
 
     c = profile.concurrency
+    storm_quiet = (
+        "quiet " + s(storm["drain"]) + " s later"
+        if storm["drain"] != math.inf
+        else f"not quiet within {profile.drain_timeout_s:.0f} s"
+    )
     lines = [
         f"warroom ingest benchmark ({profile.name}) — Python {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} CPUs; Temporal dev server (SQLite WAL) + worker + gateway (uvicorn) + load in one process\n",
         "| measurement | result | target | workload |",
         "|---|---:|---|---|",
-        f"| gateway throughput (alerts/s) | {tp['gw_rate']:,.0f} | | {tp['alerts']:,} alerts: {profile.tp_groups} groups × "
+        f"| gateway throughput (alerts/s) | {tp['gw_rate']:,.0f} | | "
+        f"{tp['alerts']:,} alerts: {profile.tp_groups} groups × "
         f"{profile.tp_alerts}, {profile.tp_per_request}/request ({tp['requests']} POSTs), {c} concurrent; "
         f"{tp['gw_wall']:.2f} s; request p50/p99 {ms(pct(gw.times, 50))}/{ms(pct(gw.times, 99))} ms |",
         f"| bare signal-with-start per alert (alerts/s) | {tp['bare_rate']:,.0f} | | {tp['alerts']:,} one-alert "
         f"`start_workflow(..., start_signal=\"alerts\")` calls, {c} concurrent; {tp['bare_wall']:.2f} s; "
         f"call p50/p99 {ms(pct(bare.times, 50))}/{ms(pct(bare.times, 99))} ms |",
         f"| **ratio gateway ÷ bare** | **{ratio:.2f}** | ≥ 1.0: {verdict(ratio >= 1.0)} | |",
-        f"| drain after the gateway phase (s) | {s(tp['gw_drain'])} | | until every group holds its alerts, its incident "
+        f"| drain after the gateway phase (s) | {s(tp['gw_drain'])} | | "
+        f"until every group holds its alerts, its incident "
         f"recorded them all and paged; {missing(tp['gw_lost'], tp['gw_drain'])}; {records(tp['gw_records'])} |",
-        f"| drain after the bare phase (s) | {s(tp['bare_drain'])} | | same, for {tp['alerts']:,} one-alert batches; "
+        f"| drain after the bare phase (s) | {s(tp['bare_drain'])} | | "
+        f"same, for {tp['alerts']:,} one-alert batches; "
         f"{missing(tp['bare_lost'], tp['bare_drain'])}; {records(tp['bare_records'])} |",
-        f"| alert → first page p50 (ms) | {ms(p50)} | | {len(samples)} fresh groups, one at a time; POST → `page:` row seen "
+        f"| alert → first page p50 (ms) | {ms(p50)} | | "
+        f"{len(samples)} fresh groups, one at a time; POST → `page:` row seen "
         f"in the outbox (polled every {POLL_S * 1000:.0f} ms) |",
-        f"| alert → first page p99 (ms) | {ms(p99)} | < 1000: {verdict(p99 < 1.0)} | nearest rank; max {ms(max(samples) if samples else math.inf)} ms"
+        f"| alert → first page p99 (ms) | {ms(p99)} | < 1000: {verdict(p99 < 1.0)} | "
+        f"nearest rank; max {ms(max(samples) if samples else math.inf)} ms"
         f"{'; ' + str(lat['timeouts']) + ' never paged within 10 s' if lat['timeouts'] else ''} |",
-        f"| ... of which POST accepted p50/p99 (ms) | {ms(pct(lat['accepts'], 50))} / {ms(pct(lat['accepts'], 99))} | | "
+        f"| ... of which POST accepted p50/p99 (ms) | "
+        f"{ms(pct(lat['accepts'], 50))} / {ms(pct(lat['accepts'], 99))} | | "
         f"HTTP + auth + parse + signal-with-start |",
         f"| ... page row written p50/p99 (ms) | {ms(pct(lat['written'], 50)) if lat['written'] else '-'} / "
-        f"{ms(pct(lat['written'], 99)) if lat['written'] else '-'} | | outbox `created_at` − send time (the rest is polling) |",
+        f"{ms(pct(lat['written'], 99)) if lat['written'] else '-'} | | "
+        f"outbox `created_at` − send time (the rest is polling) |",
         f"| storm wall time (s) | {s(storm['wall'])} | | {storm['alerts']:,} alerts in {storm['groups']} groups, "
-        f"{storm['requests']} POSTs of {profile.storm_sizes[0]}-{profile.storm_sizes[1]} alerts, shuffled, {c} concurrent: "
+        f"{storm['requests']} POSTs of {profile.storm_sizes[0]}-{profile.storm_sizes[1]} alerts, "
+        f"shuffled, {c} concurrent: "
         f"sent in {storm['send_wall']:.1f} s ({storm['alerts'] / storm['send_wall']:,.0f} alerts/s), then "
-        f"{'quiet ' + s(storm['drain']) + ' s later' if storm['drain'] != math.inf else f'not quiet within {profile.drain_timeout_s:.0f} s'} |",
-        f"| storm incidents | {storm['listed']} | {storm['groups']}: {verdict(storm['listed'] == storm['groups'] and storm['same_set'])} "
+        f"{storm_quiet} |",
+        f"| storm incidents | {storm['listed']} | "
+        f"{storm['groups']}: {verdict(storm['listed'] == storm['groups'] and storm['same_set'])} "
         f"| list_workflows IncidentWorkflow on the queue since the storm; the groups name {storm['from_groups']}"
         f"{'' if storm['same_set'] else ' (**a different set**)'}; groups that opened a second: {storm['reopened']} |",
-        f"| storm lost alerts | {storm['lost']} | 0: {verdict(storm['lost'] == 0)} | fingerprints missing from the groups' `state`; "
+        f"| storm lost alerts | {storm['lost']} | 0: {verdict(storm['lost'] == 0)} | "
+        f"fingerprints missing from the groups' `state`; "
         f"{records(storm['records'])} |",
         f"| storm duplicate pages | {storm['duplicates']} | 0: {verdict(storm['duplicates'] == 0)} | repeated "
         f"(incident, action_key, recipient) among {storm['rows']} outbox rows ({storm['page_rows']} `page:` rows) |",
@@ -547,7 +567,9 @@ def report(profile: Profile, tp: dict[str, Any], lat: dict[str, Any], storm: dic
         if st.retried or st.failed:
             problems.append(f"{name}: {st.retried} retried (503 / transport), failed {dict(st.failed)}")
     lines.append("")
-    lines.append(f"Storm verdict: {'all checks met' if storm_ok else 'CHECKS MISSED'}. Total wall time {total_wall:.0f} s.")
+    lines.append(
+        f"Storm verdict: {'all checks met' if storm_ok else 'CHECKS MISSED'}. Total wall time {total_wall:.0f} s."
+    )
     if problems:
         lines.append("Request problems: " + "; ".join(problems))
     lines.append(f"\nReproduce: `{COMMAND}{' --quick' if profile.name == 'quick' else ''}`")
@@ -595,7 +617,10 @@ async def main(profile: Profile) -> str:
                 headers={"authorization": f"Bearer {os.environ[TOKEN_ENV]}"},
             ) as http:
                 bench = Bench(client, settings, policy, http, uuid.uuid4().hex[:6])
-                print(f"bench: dev server, worker on {settings.task_queue}, gateway on :{port}; warming up", file=sys.stderr)
+                print(
+                    f"bench: dev server, worker on {settings.task_queue}, gateway on :{port}; warming up",
+                    file=sys.stderr,
+                )
                 await bench.warm_up()
                 print("bench: latency", file=sys.stderr)
                 lat = await bench.latency(profile)

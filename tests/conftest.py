@@ -11,8 +11,10 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from workers.up import temporal_binary
 from warroom.temporal.connection import ALL_KEYS
+from workers.up import temporal_binary
+
+pytest_plugins = ["tests.calendar"]  # --calendar: the suite with the clock moved
 
 ROOT = Path(__file__).resolve().parents[1]
 # Low enough that long tests cross runs, so continue-as-new is exercised on every run of the suite.

@@ -129,7 +129,9 @@ class CancelItem(ItemCommand):
     reason: Annotated[str, AfterValidator(_nonblank)]
 
     def apply(self, item: ItemState, policy: Policy, now: datetime) -> ItemState:
-        return item.record(now, self.actor, "cancelled", f"cancelled: {self.reason}", status="cancelled", completed_at=now)
+        return item.record(
+            now, self.actor, "cancelled", f"cancelled: {self.reason}", status="cancelled", completed_at=now
+        )
 
 
 class ReassignItem(ItemCommand):
@@ -198,11 +200,22 @@ def decide_item(item: ItemState, policy: Policy, now: datetime) -> Decision:
     for before in sorted(rules.remind_before, reverse=True):
         at = item.due_at - before
         if at >= item.created_at:
-            action(Keys.item_reminder(item.due.isoformat(), format_duration(before)), ActionKind.remind, at, (item.owner,),
-                   f"{title} is due in {format_duration(before)} ({item.due.isoformat()})")
+            action(
+                Keys.item_reminder(item.due.isoformat(), format_duration(before)),
+                ActionKind.remind,
+                at,
+                (item.owner,),
+                f"{title} is due in {format_duration(before)} ({item.due.isoformat()})",
+            )
     morning = datetime.combine(item.due, hours.start, ZoneInfo(hours.timezone)).astimezone(item.due_at.tzinfo)
     if item.created_at <= morning:
-        action(Keys.item_due_today(item.due.isoformat()), ActionKind.remind, morning, (item.owner,), f"{title} is due today")
+        action(
+            Keys.item_due_today(item.due.isoformat()),
+            ActionKind.remind,
+            morning,
+            (item.owner,),
+            f"{title} is due today",
+        )
     manager = manager_of(item.owner, policy)
     for number, at in series(item.due_at, rules.escalate_every, now):
         action(Keys.item_overdue(item.due.isoformat(), number), ActionKind.notify, at, (manager,) if manager else (),

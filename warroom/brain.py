@@ -261,7 +261,11 @@ def _first_fifteen(ctx: _Context) -> Iterator[Action]:
         if expectation.escalate_after is not None:
             late = expectation.within + expectation.escalate_after
             yield ctx.action(
-                Keys.first_fifteen(name, "escalate"), K.escalate, rule, start + late, ctx.resolve(expectation.escalate_to),
+                Keys.first_fifteen(name, "escalate"),
+                K.escalate,
+                rule,
+                start + late,
+                ctx.resolve(expectation.escalate_to),
                 f"still missing after {format_duration(late)}: {what}",
             )
 

@@ -243,11 +243,11 @@ _CHAT = (OutboxConfig, SlackConfig, SlackWebhookConfig, WebhookConfig)
 _TICKET = (OutboxConfig, WebhookConfig)
 _STATUS = (BuiltinStatusConfig, AtlassianConfig, WebhookConfig)
 
-PagerProvider = Annotated[Union[_PAGERS], Field(discriminator="type"), _by_type(_PAGERS)]  # type: ignore[valid-type]
-EmailProvider = Annotated[Union[_EMAIL], Field(discriminator="type"), _by_type(_EMAIL)]  # type: ignore[valid-type]
-ChatProvider = Annotated[Union[_CHAT], Field(discriminator="type"), _by_type(_CHAT)]  # type: ignore[valid-type]
-TicketProvider = Annotated[Union[_TICKET], Field(discriminator="type"), _by_type(_TICKET)]  # type: ignore[valid-type]
-StatusProvider = Annotated[Union[_STATUS], Field(discriminator="type"), _by_type(_STATUS)]  # type: ignore[valid-type]
+PagerProvider = Annotated[Union[_PAGERS], Field(discriminator="type"), _by_type(_PAGERS)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
+EmailProvider = Annotated[Union[_EMAIL], Field(discriminator="type"), _by_type(_EMAIL)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
+ChatProvider = Annotated[Union[_CHAT], Field(discriminator="type"), _by_type(_CHAT)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
+TicketProvider = Annotated[Union[_TICKET], Field(discriminator="type"), _by_type(_TICKET)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
+StatusProvider = Annotated[Union[_STATUS], Field(discriminator="type"), _by_type(_STATUS)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
 
 CHANNELS = ("pager", "email", "chat", "ticket", "statuspage")
 

@@ -57,7 +57,8 @@ def delivery_for(state: IncidentState, policy: Policy, action: Action) -> Delive
         lines += ["", action.body]
     else:
         lines.append(
-            f"Status: {state.stage.value}; IC: {state.ic or 'nobody yet'}; detected {state.detected_at:%Y-%m-%d %H:%M} UTC."
+            f"Status: {state.stage.value}; IC: {state.ic or 'nobody yet'}; "
+            f"detected {state.detected_at:%Y-%m-%d %H:%M} UTC."
         )
     if action.kind in (ActionKind.page, ActionKind.escalate) and state.acknowledged_at is None:
         lines.append(f"Acknowledge: warroom ack {state.id}")

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict
 
 from warroom.delivery import Delivery
 
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -61,7 +61,8 @@ def load_policy(directory: Path | str) -> Policy:
             continue
         if runbook.service != file.stem:
             problems.append(
-                f"{file}:{lines.get(('service',), 1)}: service: {runbook.service!r} must match the file name {file.stem!r}"
+                f"{file}:{lines.get(('service',), 1)}: service: {runbook.service!r} "
+                f"must match the file name {file.stem!r}"
             )
         runbooks[runbook.service] = runbook
         if roster is not None:
@@ -100,7 +101,9 @@ def _check_roster(roster: Roster, file: Path, lines: dict[Path_, int]) -> list[s
 
     def unknown(path: Path_, handle: str) -> None:
         if handle not in known:
-            problems.append(f"{file}:{lines.get(path, 1)}: {dotted(path)}: unknown handle {handle!r} (not under people)")
+            problems.append(
+                f"{file}:{lines.get(path, 1)}: {dotted(path)}: unknown handle {handle!r} (not under people)"
+            )
 
     for group in ("leadership", "executives", "legal", "comms_pool", "stakeholders"):
         for index, handle in enumerate(getattr(roster, group)):

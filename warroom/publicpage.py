@@ -134,6 +134,8 @@ def page_view(incidents: dict[str, PublicIncident], components: list[str]) -> Pa
         description=description,
         components=tuple(states.items()),
         open=tuple(open_),
-        resolved=tuple(sorted((i for i in incidents.values() if i.resolved_at), key=lambda i: i.resolved_at, reverse=True)),
+        resolved=tuple(
+            sorted((i for i in incidents.values() if i.resolved_at), key=lambda i: i.resolved_at, reverse=True)
+        ),
         updated_at=max(updates, default=None),
     )

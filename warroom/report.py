@@ -122,7 +122,9 @@ def _stat(values: list[float]) -> Stat:
     return Stat(count=len(values), median_s=median(values), p90_s=percentile(values, 0.9))
 
 
-def build(incidents: list[IncidentFacts], items: list[ItemFacts], policy: Policy, since: datetime, now: datetime) -> Report:
+def build(
+    incidents: list[IncidentFacts], items: list[ItemFacts], policy: Policy, since: datetime, now: datetime
+) -> Report:
     chosen = [i for i in incidents if i.detected_at >= since]
 
     def seconds(end: str) -> list[float]:

@@ -19,7 +19,9 @@ BLAMING = (
     "human error", "should have", "shouldn't have", "should not have", "failed to", "fault", "careless",
     "negligen", "blame", "didn't follow", "did not follow", "mistake by", "screwed up", "incompetent",
 )
-ACTION_ITEM = re.compile(r"^[-*]\s+(?:\[ \]\s+)?(?P<title>.+?)\s+\(@(?P<owner>[a-z0-9._-]+),\s*due\s+(?P<due>\d{4}-\d{2}-\d{2})\)$")
+ACTION_ITEM = re.compile(
+    r"^[-*]\s+(?:\[ \]\s+)?(?P<title>.+?)\s+\(@(?P<owner>[a-z0-9._-]+),\s*due\s+(?P<due>\d{4}-\d{2}-\d{2})\)$"
+)
 LIST_LINE = re.compile(r"^[-*]\s+\S")
 ITEM_SHAPE = "`- title (@owner, due YYYY-MM-DD)`"
 FURTHEST_DUE = timedelta(days=3650)

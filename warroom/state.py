@@ -20,7 +20,6 @@ from warroom.model import CommsKind, Model
 from warroom.severity import Severity
 
 
-
 class Status(StrEnum):
     """Response status, in the order it moves forward (R-COMM-12)."""
 

@@ -309,7 +309,9 @@ def parse_words(verb: Verb, words: list[str]) -> Parsed:
             parsed.body[param.name] = choose(param, str(parsed.body[param.name]))
     missing = [p for p in verb.params if p.required and p.name not in parsed.body]
     if missing:
-        raise UsageError(f"{verb.name}: missing {', '.join(p.flag if not p.positional else p.name.upper() for p in missing)}")
+        raise UsageError(
+            f"{verb.name}: missing {', '.join(p.flag if not p.positional else p.name.upper() for p in missing)}"
+        )
     return parsed
 
 

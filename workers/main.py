@@ -12,9 +12,9 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.atlassian_statuspage import AtlassianStatuspage
+from activities.builtin_status import BuiltinStatusPage
 from activities.channels import ChannelActivities
 from activities.gameday import GameDayGuard
-from activities.builtin_status import BuiltinStatusPage
 from activities.incidents import IncidentActivities
 from activities.opsgenie import OpsgeniePager
 from activities.outbox import OutboxProvider

@@ -3,7 +3,6 @@ chasing its owner after the incident closed (R-PIR-23). A loop around warroom.ac
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -14,8 +13,8 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict
 
     from activities.channels import ChannelActivities
-    from warroom.actions import Action, Channel
     from warroom.action_items import ItemState, ItemUpdate, decide_item, item_carried_out, item_delivery
+    from warroom.actions import Action, Channel
     from warroom.commands import Refused
     from warroom.policy import Policy
     from warroom.temporal import board
@@ -53,11 +52,11 @@ class ActionItemWorkflow:
             seen = self.version
             try:
                 await workflow.wait_condition(
-                    lambda: self.version != seen,
+                    lambda seen=seen: self.version != seen,  # bound now: the loop moves `seen` on
                     timeout=(decision.wake_at - workflow.now()) if decision.wake_at else None,
                     timeout_summary=decision.upcoming[0].key if decision.upcoming else None,
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         workflow.upsert_search_attributes([board.ITEM_STATUS.value_set(self.item.status)])
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -90,5 +89,7 @@ class ActionItemWorkflow:
                 summary=f"{action.kind} {', '.join(action.targets)}: {action.key}",
             )
         except ActivityError as exc:
-            self.item = self.item.record(workflow.now(), "warroom", "delivery-failed", f"{action.key}: {exc.cause or exc}")
+            self.item = self.item.record(
+                workflow.now(), "warroom", "delivery-failed", f"{action.key}: {exc.cause or exc}"
+            )
         self.item = item_carried_out(self.item, action, workflow.now())

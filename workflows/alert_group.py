@@ -4,7 +4,6 @@ moves batches in and effects out."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -20,7 +19,10 @@ with workflow.unsafe.imports_passed_through():
     from warroom.policy import Policy
     from warroom.state import new_incident_id
 
-CALL = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30))}
+CALL = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30)),
+}
 
 
 class GroupInput(BaseModel):
@@ -37,7 +39,9 @@ class AlertGroupWorkflow:
     @workflow.init
     def __init__(self, start: GroupInput) -> None:
         self.policy = start.policy
-        self.group = start.state or rules.GroupState(group_id=start.group_id, source=start.source, group_key=start.group_key)
+        self.group = start.state or rules.GroupState(
+            group_id=start.group_id, source=start.source, group_key=start.group_key
+        )
         self.inbox: list[AlertBatch] = []
 
     @workflow.signal
@@ -54,7 +58,7 @@ class AlertGroupWorkflow:
         while True:
             try:
                 await workflow.wait_condition(lambda: bool(self.inbox), timeout=retention, timeout_summary="idle")
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 if self.group.incident is None or not await self._still_open(self.group.incident):
                     return self.group  # quiet for the whole retention: a later alert starts afresh
                 continue

@@ -88,11 +88,11 @@ class IncidentWorkflow:
             wake_at = self.decision.wake_at
             try:
                 await workflow.wait_condition(
-                    lambda: self.version != seen,
+                    lambda seen=seen: self.version != seen,  # bound now: the loop moves `seen` on
                     timeout=(wake_at - workflow.now()) if wake_at else None,
                     timeout_summary=self.decision.upcoming[0].key if self.decision.upcoming else None,
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.state
@@ -150,10 +150,14 @@ class IncidentWorkflow:
                 return
             if action.spec.channel is Channel.status:
                 update = public_update(self.state, self.policy, action, workflow.now())
-                await workflow.execute_activity_method(ChannelActivities.publish_status, update, summary=summary, **options)
+                await workflow.execute_activity_method(
+                    ChannelActivities.publish_status, update, summary=summary, **options
+                )
             else:
                 message = delivery_for(self.state, self.policy, action)
-                await workflow.execute_activity_method(DELIVER[action.spec.channel], message, summary=summary, **options)
+                await workflow.execute_activity_method(
+                    DELIVER[action.spec.channel], message, summary=summary, **options
+                )
         except ActivityError as exc:
             cause = exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)
             failure = f"could not {action.kind} {', '.join(action.audience)} for {action.key}: {cause}"
@@ -163,7 +167,9 @@ class IncidentWorkflow:
         """R-PIR-23: the review's items, each its own workflow that outlives the incident."""
         review = self.state.review
         assert review is not None
-        request = StartReviewItems(incident_id=self.state.id, policy=self.policy, actor=review.actor, items=review.items)
+        request = StartReviewItems(
+            incident_id=self.state.id, policy=self.policy, actor=review.actor, items=review.items
+        )
         failure = None
         try:
             started = await workflow.execute_activity_method(

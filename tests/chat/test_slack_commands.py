@@ -23,10 +23,10 @@ from tests.chat.support import (
 )
 from tests.workflow.harness import Harness, gateway, incidents_of, new_settings, scaled
 from warroom.commands import AssignRole, Declare
-from warroom.temporal import incidents as remote
 from warroom.policy import Policy
 from warroom.severity import Severity
 from warroom.state import Stage, Status
+from warroom.temporal import incidents as remote
 from workers.main import build_worker
 
 VERBS = ("declare", "ack", "sev", "role", "status", "update", "note", "flag", "escalate", "resolve")

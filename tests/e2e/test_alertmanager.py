@@ -19,8 +19,8 @@ from tests.workflow.harness import Harness, incidents_of, keys, new_settings, sc
 from warroom.commands import AssignRole
 from warroom.config_file import HeaderAuth, Ingest, SecretRef, WarroomConfig
 from warroom.gateway.app import create_app
-from workers.up import EmbeddedServer
 from workers.main import build_worker
+from workers.up import EmbeddedServer
 
 pytestmark = pytest.mark.e2e
 
@@ -62,13 +62,17 @@ receivers:
 async def test_real_alertmanager_opens_one_incident_repeats_change_nothing_resolution_folds_in(
     temporal_env, tmp_path: Path, monkeypatch
 ):
-    assert ALERTMANAGER, "prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager; .ci/run does)"
+    assert ALERTMANAGER, (
+        "prometheus-alertmanager is not installed (apt-get install prometheus-alertmanager; .ci/run does)"
+    )
     monkeypatch.setenv("E2E_AM_TOKEN", "am-e2e-token")
     h = Harness(client=temporal_env.client, settings=new_settings(tmp_path, temporal_env.client), policy=scaled(1))
     config = WarroomConfig(ingest=Ingest(alertmanager=HeaderAuth(bearer_token=SecretRef(env="E2E_AM_TOKEN"))))
     app = Counting(create_app(h.settings, h.client, h.policy, config))
     gateway_port, am_port = free_port(), free_port()
-    server = EmbeddedServer(uvicorn.Config(app, host="127.0.0.1", port=gateway_port, log_level="warning", lifespan="off"))
+    server = EmbeddedServer(
+        uvicorn.Config(app, host="127.0.0.1", port=gateway_port, log_level="warning", lifespan="off")
+    )
     (tmp_path / "alertmanager.yml").write_text(alertmanager_config(gateway_port))
     am = f"http://127.0.0.1:{am_port}"
     async with build_worker(h.client, h.settings):
@@ -87,7 +91,9 @@ async def test_real_alertmanager_opens_one_incident_repeats_change_nothing_resol
                     except httpx.HTTPError:
                         pass
                     await asyncio.sleep(0.1)
-                labels = {"alertname": "CheckoutErrors", "service": "payments", "severity": "critical", "instance": "api-1"}
+                labels = {
+                    "alertname": "CheckoutErrors", "service": "payments", "severity": "critical", "instance": "api-1"
+                }
                 started = datetime.now(UTC)
                 alert = {"labels": labels, "annotations": {"summary": "Checkout error rate above 5%"},
                          "startsAt": started.isoformat(), "generatorURL": "http://prometheus.example/graph"}
@@ -108,7 +114,9 @@ async def test_real_alertmanager_opens_one_incident_repeats_change_nothing_resol
 
                 ended = {**alert, "endsAt": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()}
                 assert (await http.post("/api/v2/alerts", json=[ended])).status_code == 200
-                rows = await h.wait_rows(incident, lambda rows: any(r.action_key.startswith("alerts:all-resolved") for r in rows))
+                rows = await h.wait_rows(
+                    incident, lambda rows: any(r.action_key.startswith("alerts:all-resolved") for r in rows)
+                )
                 assert ("alerts:all-resolved:1", "bob") in keys(rows)
                 folded = [e.text for e in (await h.view(incident)).state.timeline if e.kind == "alerts"]
                 assert folded and "resolved: CheckoutErrors" in folded[0] and "0 firing of 1" in folded[0]

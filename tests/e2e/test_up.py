@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -79,7 +79,9 @@ class Up:
         return code
 
     def cli(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(BIN / "warroom"), *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [str(BIN / "warroom"), *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60
+        )
 
     def outbox(self, incident: str, until, timeout: float = 30) -> list[dict]:
         deadline = time.monotonic() + timeout

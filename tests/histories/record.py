@@ -32,10 +32,10 @@ from warroom.commands import (
     SetStatus,
     SubmitReview,
 )
-from workers.up import temporal_binary
 from warroom.state import BRAIN_VERSION
 from warroom.temporal.connection import ALL_KEYS
 from workers.main import build_worker
+from workers.up import temporal_binary
 
 HERE = Path(__file__).parent
 s = timedelta(seconds=1)
@@ -114,10 +114,13 @@ async def alert_group_opens_and_folds(h: Harness) -> str:
     first = batch("firing")
     start = GroupInput(group_id=first.group_id, source="alertmanager", group_key=first.group_key, policy=h.policy)
     for news in (first, first, batch("resolved")):
-        await h.client.start_workflow(AlertGroupWorkflow.run, start, id=first.group_id, task_queue=h.settings.task_queue,
+        await h.client.start_workflow(AlertGroupWorkflow.run, start, id=first.group_id,
+                                      task_queue=h.settings.task_queue,
                                       start_signal="alerts", start_signal_args=[news])
     for _ in range(100):
-        state = await h.client.get_workflow_handle_for(AlertGroupWorkflow.run, first.group_id).query(AlertGroupWorkflow.state)
+        state = await h.client.get_workflow_handle_for(AlertGroupWorkflow.run, first.group_id).query(
+            AlertGroupWorkflow.state
+        )
         if state.incident and state.alerts["fp-1"].status == "resolved":
             await asyncio.sleep(1)
             return first.group_id
@@ -129,11 +132,14 @@ async def action_item_chased_until_done(h: Harness) -> str:
     from datetime import date
 
     from warroom.action_items import AddItem, CompleteItem
-    from warroom.temporal import incidents as remote, items as remote_items, report as remote_report
+    from warroom.temporal import items as remote_items
 
     incident = await h.declare("SEV4", title="Receipt typo")
-    item = await remote_items.add_item(h.client, h.policy, AddItem(actor="carol", incident_id=incident, title="Spell-check",
-                                                             owner="bob", due=date(2026, 1, 5)), h.settings.task_queue)
+    item = await remote_items.add_item(
+        h.client, h.policy,
+        AddItem(actor="carol", incident_id=incident, title="Spell-check", owner="bob", due=date(2026, 1, 5)),
+        h.settings.task_queue,
+    )
     await h.wait_rows(item.id, lambda rows: len(rows) >= 1)
     await remote_items.change_item(h.client, item.id, CompleteItem(actor="bob"))
     await h.client.get_workflow_handle(item.id).result()
@@ -168,7 +174,9 @@ async def main() -> None:
                         oldest = min(runs, key=lambda w: w.start_time)
                         history = await h.client.get_workflow_handle(incident, run_id=oldest.run_id).fetch_history()
                     path = HERE / f"v{BRAIN_VERSION}-{scenario.__name__}.json"
-                    path.write_text(json.dumps({"workflow_id": incident, "history": json.loads(history.to_json())}, indent=1))
+                    path.write_text(
+                        json.dumps({"workflow_id": incident, "history": json.loads(history.to_json())}, indent=1)
+                    )
                     print(f"{path.name}: {incident}, {len(history.events)} events")
     finally:
         await env.shutdown()

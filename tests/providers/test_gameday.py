@@ -7,13 +7,13 @@ from pathlib import Path
 from activities.channels import Messenger, Notifier, Pager, StatusPage, Ticketing
 from activities.gameday import GameDayGuard
 from activities.outbox import OutboxProvider
-from warroom.outbox import Outbox
 from activities.pagerduty import PagerDutyPager
 from activities.throttle import ThrottledPager
 from tests.providers.conftest import delivery, update
 from tests.providers.fakes import Answer, FakeService
 from warroom.config import Settings
 from warroom.delivery import Delivery
+from warroom.outbox import Outbox
 from warroom.publicpage import PublicUpdate
 from workers.main import channels
 

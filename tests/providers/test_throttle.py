@@ -13,10 +13,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.channels import Pager
 from activities.outbox import OutboxProvider
-from warroom.outbox import Outbox
 from activities.throttle import ThrottledPager
 from tests.providers.conftest import delivery
 from warroom.delivery import Delivery
+from warroom.outbox import Outbox
 
 LIVENESS = 10  # seconds: a bound on waiting for the bundle task, not a timing goal
 

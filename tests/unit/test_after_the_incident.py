@@ -31,7 +31,8 @@ UNDATED = COMPLETE.replace("(@bob, due 2026-04-01)", "(@bob)")
 
 
 def test_R_PIR_21_missing_or_placeholder_sections_are_named():
-    drafted = "## Root causes and contributing factors\n_Why did the system allow this?_\n## What went well\nfast page\n"
+    drafted = ("## Root causes and contributing factors\n_Why did the system allow this?_\n"
+               "## What went well\nfast page\n")
     assert missing_sections(drafted) == ["Root causes and contributing factors", "What to improve", "Action items"]
     assert missing_sections(COMPLETE.format(line="pool too small")) == []
 
@@ -59,7 +60,8 @@ def test_R_PIR_23_action_items_are_read_from_the_review_and_a_line_without_owner
 
 
 def test_R_PIR_23_a_review_whose_item_lacks_an_owner_or_a_due_date_is_refused_naming_the_line():
-    state = Declare(actor="erin", title="Checkout failing", service="payments", severity="SEV2").start("INC-REV02", T0, POLICY)
+    state = Declare(actor="erin", title="Checkout failing", service="payments",
+                    severity="SEV2").start("INC-REV02", T0, POLICY)
     state = execute(AssignRole(actor="bob", role="ic", handle="bob"), state, POLICY, T0 + timedelta(minutes=4))
     state = execute(Resolve(actor="bob"), state, POLICY, T0 + timedelta(minutes=70))
     with pytest.raises(Refused, match=r"line 10: '- Load-test checkout \(@bob\)'.*R-PIR-23"):
@@ -71,7 +73,8 @@ def test_R_PIR_23_a_review_whose_item_lacks_an_owner_or_a_due_date_is_refused_na
 
 
 def test_R_PIR_21_draft_has_true_durations_and_a_timeline():
-    state = Declare(actor="erin", title="Checkout failing", service="payments", severity="SEV2").start("INC-REV01", T0, POLICY)
+    state = Declare(actor="erin", title="Checkout failing", service="payments",
+                    severity="SEV2").start("INC-REV01", T0, POLICY)
     state = execute(Ack(actor="bob"), state, POLICY, T0 + timedelta(minutes=3))
     state = execute(AssignRole(actor="bob", role="ic", handle="bob"), state, POLICY, T0 + timedelta(minutes=4))
     state = execute(SetStatus(actor="bob", status="mitigating"), state, POLICY, T0 + timedelta(minutes=25))
@@ -85,7 +88,8 @@ def test_R_PIR_21_draft_has_true_durations_and_a_timeline():
     assert "| 03-02 02:10:00 | 1h10m | bob | resolved;" in document
     with pytest.raises(Refused, match="fill in the section"):
         execute(SubmitReview(actor="bob", document=document), state, POLICY, T0 + timedelta(hours=20))
-    closed = execute(SubmitReview(actor="bob", document=COMPLETE.format(line="pool")), state, POLICY, T0 + timedelta(hours=20))
+    closed = execute(SubmitReview(actor="bob", document=COMPLETE.format(line="pool")), state, POLICY,
+                     T0 + timedelta(hours=20))
     assert closed.closed_at is not None
 
 
@@ -121,7 +125,8 @@ def test_R_PIR_23_reminders_before_and_on_the_due_date_then_the_manager_weekly()
 
 
 def test_R_PIR_23_a_past_due_date_escalates_at_once_and_done_stops_the_chase():
-    item = AddItem(actor="bob", incident_id="INC-REV01", title="Fix it", owner="carol", due=date(2026, 2, 20)).start(1, POLICY, T0)
+    item = AddItem(actor="bob", incident_id="INC-REV01", title="Fix it", owner="carol",
+                   due=date(2026, 2, 20)).start(1, POLICY, T0)
     fired, item = chase(item, timedelta(hours=1))
     # 9 days overdue when added: the second weekly escalation period, sent at once (not a backlog of two)
     assert fired == [(0.0, "item:2026-02-20:overdue:2", ("dana",))]
@@ -136,10 +141,13 @@ def test_report_figures_for_incidents_whose_numbers_are_known():
         [(2, 20, 60, 24), (4, 30, 90, 50), (6, 40, 120, None), (10, 50, 150, 10)]
     ):
         start = T0 + timedelta(days=n)
-        state = Declare(actor="erin", title=f"incident {n}", service="payments", severity="SEV2").start(f"INC-RPT0{n}", start, POLICY)
+        state = Declare(actor="erin", title=f"incident {n}", service="payments",
+                        severity="SEV2").start(f"INC-RPT0{n}", start, POLICY)
         state = execute(Ack(actor="bob"), state, POLICY, start + timedelta(minutes=ack_min))
-        state = execute(AssignRole(actor="bob", role="ic", handle="bob"), state, POLICY, start + timedelta(minutes=ack_min))
-        state = execute(SetStatus(actor="bob", status="mitigating"), state, POLICY, start + timedelta(minutes=mitigate_min))
+        state = execute(AssignRole(actor="bob", role="ic", handle="bob"), state, POLICY,
+                        start + timedelta(minutes=ack_min))
+        state = execute(SetStatus(actor="bob", status="mitigating"), state, POLICY,
+                        start + timedelta(minutes=mitigate_min))
         state = execute(Resolve(actor="bob"), state, POLICY, start + timedelta(minutes=resolve_min))
         if review_h is not None:
             state = execute(SubmitReview(actor="bob", document=COMPLETE.format(line="x")), state, POLICY,
@@ -149,9 +157,12 @@ def test_report_figures_for_incidents_whose_numbers_are_known():
     incidents.append(sev1)
     now = T0 + timedelta(days=10)
     items = [
-        AddItem(actor="bob", incident_id="INC-RPT00", title="a", owner="bob", due=date(2026, 3, 20)).start(1, POLICY, T0),
-        AddItem(actor="bob", incident_id="INC-RPT00", title="b", owner="carol", due=date(2026, 3, 5)).start(2, POLICY, T0),
-        AddItem(actor="bob", incident_id="INC-RPT00", title="c", owner="judy", due=date(2026, 3, 5)).start(3, POLICY, T0),
+        AddItem(actor="bob", incident_id="INC-RPT00", title="a", owner="bob",
+                due=date(2026, 3, 20)).start(1, POLICY, T0),
+        AddItem(actor="bob", incident_id="INC-RPT00", title="b", owner="carol",
+                due=date(2026, 3, 5)).start(2, POLICY, T0),
+        AddItem(actor="bob", incident_id="INC-RPT00", title="c", owner="judy",
+                due=date(2026, 3, 5)).start(3, POLICY, T0),
     ]
     items[0] = CompleteItem(actor="bob").apply(items[0], POLICY, T0 + timedelta(days=3))  # on time
     items[1] = CompleteItem(actor="carol").apply(items[1], POLICY, T0 + timedelta(days=6))  # late
@@ -161,7 +172,9 @@ def test_report_figures_for_incidents_whose_numbers_are_known():
     assert (report.mtta.median_s, report.mtta.p90_s, report.mtta.count) == (5 * 60, 10 * 60, 4)  # SEV1 never acked
     assert (report.mttr.median_s, report.mttr.p90_s, report.mttr.count) == (105 * 60, 150 * 60, 4)
     assert (report.reviews_due, report.reviews_in_window, report.reviews_in_window_pct) == (4, 2, 50.0)
-    assert (report.items_total, report.items_completed, report.items_completed_on_time, report.items_open) == (3, 2, 1, 1)
+    assert (
+        report.items_total, report.items_completed, report.items_completed_on_time, report.items_open
+    ) == (3, 2, 1, 1)
     assert [(o.id, o.owner) for o in report.items_overdue] == [("INC-RPT00-A3", "judy")]
     assert [(t.team, t.completed, t.total, t.rate) for t in report.completion_by_team] == [
         ("(no team)", 0, 1, 0.0), ("payments", 2, 2, 100.0),

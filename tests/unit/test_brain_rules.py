@@ -820,7 +820,8 @@ def test_cli_policy_simulate_text_summary() -> None:
 
 def test_R_SEV_sev2_stakeholder_notice_reminder_at_15m_and_automatic_notice_at_30m(policy: Policy) -> None:
     fired, state = run(policy, "SEV2", hours=1)
-    assert fired_at(fired, "comms:stakeholder:0:remind") == (900, "remind", ("heidi", "ivan"))  # no comms lead: the pool
+    # no comms lead: the pool
+    assert fired_at(fired, "comms:stakeholder:0:remind") == (900, "remind", ("heidi", "ivan"))
     assert fired_at(fired, "comms:stakeholder:0:auto") == (1800, "publish", ("stakeholder",))
     assert fired_at(fired, "deliver:stakeholder:1") == (1800, "notify", ("kim", "leo"))
     [notice] = state.sent("stakeholder")
@@ -835,7 +836,9 @@ def test_R_SEV_sev2_stakeholder_notice_reminder_at_15m_and_automatic_notice_at_3
 def test_R_SEV_stakeholder_deadline_escalates_to_the_ic_when_the_policy_says_remind(policy: Policy) -> None:
     rules = policy.rules.model_copy(
         update={"communications": policy.rules.communications.model_copy(
-            update={"stakeholder_notice": policy.rules.communications.stakeholder_notice.model_copy(update={"on_deadline": "remind"})}
+            update={"stakeholder_notice": policy.rules.communications.stakeholder_notice.model_copy(
+                update={"on_deadline": "remind"}
+            )}
         )}
     )
     fired, _ = run(policy.model_copy(update={"rules": rules}), "SEV2", *acked_with_ic(), hours=1)

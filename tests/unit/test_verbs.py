@@ -88,9 +88,11 @@ def test_chat_words_become_the_command_they_stand_for() -> None:
         actor="bob", severity=Severity.SEV2, reason="calmer")
     assert parse("role 7K2QD sme judy --track database", "bob", POLICY).command == AssignRole(
         actor="bob", role="sme", handle="judy", track="database")
-    assert parse("comms customer 7k2qd --affected Checkout --share 'about 30%' --symptom declines", "heidi",
-                 POLICY).command == Publish(actor="heidi", kind="customer",
-                                            fields={"affected": "Checkout", "share": "about 30%", "symptom": "declines"})
+    assert parse(
+        "comms customer 7k2qd --affected Checkout --share 'about 30%' --symptom declines", "heidi", POLICY
+    ).command == Publish(
+        actor="heidi", kind="customer", fields={"affected": "Checkout", "share": "about 30%", "symptom": "declines"}
+    )
     assert parse("note 7k2qd pool at 100%", "judy", POLICY).command == AddNote(actor="judy", text="pool at 100%")
     assert parse("flag 7k2qd regulatory", "bob", POLICY).command == SetFlag(actor="bob", flag="regulatory")
     assert parse("escalate 7k2qd --to legal --reason now", "kim", POLICY).command == Escalate(

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client, WorkflowHandle
 
-from warroom.outbox import Outbox, OutboxRow
 from warroom.commands import Command, Declare
-from warroom.temporal import incidents as remote, items as remote_items
 from warroom.config import Settings
+from warroom.outbox import Outbox, OutboxRow
 from warroom.policy import Policy, load_policy
 from warroom.rules import Rules
+from warroom.temporal import incidents as remote
 from warroom.views import CommandResult, IncidentView
 from workflows.incident import IncidentWorkflow
 
@@ -90,7 +90,9 @@ class Harness:
     def outbox(self) -> Outbox:
         return Outbox(self.settings.outbox_path)
 
-    async def declare(self, severity: str = "SEV1", actor: str = "dana", title: str = "Checkout failing", **fields: Any) -> str:
+    async def declare(
+        self, severity: str = "SEV1", actor: str = "dana", title: str = "Checkout failing", **fields: Any
+    ) -> str:
         command = Declare(actor=actor, title=title, service="payments", severity=severity, **fields)
         result = await remote.declare(self.client, self.policy, command, self.settings.task_queue)
         return result.incident_id
@@ -117,10 +119,14 @@ class Harness:
             if until(rows):
                 return rows
             if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"outbox never satisfied the condition; it holds {[(r.action_key, r.recipient) for r in rows]}")
+                raise AssertionError(
+                    f"outbox never satisfied the condition; it holds {[(r.action_key, r.recipient) for r in rows]}"
+                )
             await asyncio.sleep(0.1)
 
-    async def wait_view(self, incident: str, until: Callable[[IncidentView], bool], timeout: float = 30) -> IncidentView:
+    async def wait_view(
+        self, incident: str, until: Callable[[IncidentView], bool], timeout: float = 30
+    ) -> IncidentView:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             view = await self.view(incident)

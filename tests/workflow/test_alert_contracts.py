@@ -14,7 +14,7 @@ import secrets
 import socket
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -50,7 +50,7 @@ GO_ZERO_TIME = "0001-01-01T00:00:00Z"  # what Alertmanager and Grafana send as e
 
 
 def rfc3339(at: datetime) -> str:
-    return at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def unique(prefix: str) -> str:
@@ -99,7 +99,7 @@ def am_alert(index: int, group: str, severity: str = "warning") -> dict[str, Any
             "description": f"checkout-{index} returns 5xx for 7% of requests",
             "runbook_url": "https://runbooks.example/payments/checkout-errors",
         },
-        "startsAt": rfc3339(datetime.now(timezone.utc) - timedelta(minutes=2)),
+        "startsAt": rfc3339(datetime.now(UTC) - timedelta(minutes=2)),
         "endsAt": GO_ZERO_TIME,
         "generatorURL": f"http://prometheus:9090/graph?g0.expr=rate%28http_5xx%5B5m%5D%29&g0.tab=1&i={index}",
         "fingerprint": hashlib.sha256(f"{group}/{index}".encode()).hexdigest()[:16],
@@ -144,7 +144,7 @@ def grafana_payload(group_key: str, dashboard: str) -> dict[str, Any]:
                     "description": "p99 latency of POST /checkout is 2.7s",
                     "runbook_url": "https://runbooks.example/payments/latency",
                 },
-                "startsAt": rfc3339(datetime.now(timezone.utc) - timedelta(minutes=1)),
+                "startsAt": rfc3339(datetime.now(UTC) - timedelta(minutes=1)),
                 "endsAt": GO_ZERO_TIME,
                 "generatorURL": "https://grafana.example/alerting/grafana/fe2b1c3d/view?orgId=1",
                 "fingerprint": hashlib.sha256(group_key.encode()).hexdigest()[:16],
@@ -175,7 +175,9 @@ def grafana_signature(secret: str, body: bytes, timestamp: int | None = None) ->
     return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-async def post_json(gw: httpx.AsyncClient, path: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+async def post_json(
+    gw: httpx.AsyncClient, path: str, body: bytes, headers: dict[str, str] | None = None
+) -> httpx.Response:
     return await gw.post(path, content=body, headers={"Content-Type": "application/json", **(headers or {})})
 
 
@@ -197,7 +199,9 @@ async def test_grafana_body_hmac_opens_an_incident_with_the_dashboard_link_and_r
 
         key = unique("grafana")
         body = json.dumps(grafana_payload(key, dashboard)).encode()
-        response = await post_json(gw, "/v1/alerts/grafana", body, {"X-Grafana-Alerting-Signature": grafana_signature(secret, body)})
+        response = await post_json(
+            gw, "/v1/alerts/grafana", body, {"X-Grafana-Alerting-Signature": grafana_signature(secret, body)}
+        )
         assert response.status_code == 200, response.text
         assert response.json() == {"status": "accepted", "group": group_workflow_id("grafana", key), "alerts": 1}
         [incident] = await incidents_of(h, 1)
@@ -253,7 +257,9 @@ async def test_grafana_timestamped_hmac_refuses_missing_wrong_and_stale_signatur
 
 
 def pd_config() -> WarroomConfig:
-    return WarroomConfig(ingest=Ingest(pagerduty=PagerDutyAuth(routing_keys={"payments": SecretRef(env=PAGERDUTY_ENV)})))
+    return WarroomConfig(
+        ingest=Ingest(pagerduty=PagerDutyAuth(routing_keys={"payments": SecretRef(env=PAGERDUTY_ENV)}))
+    )
 
 
 def pd_trigger(routing_key: str, dedup_key: str | None, severity: str = "critical") -> dict[str, Any]:
@@ -264,7 +270,7 @@ def pd_trigger(routing_key: str, dedup_key: str | None, severity: str = "critica
             "summary": "Checkout 5xx rate above 5% on checkout-api",
             "source": "checkout-api-1.prod",
             "severity": severity,
-            "timestamp": rfc3339(datetime.now(timezone.utc) - timedelta(seconds=30)),
+            "timestamp": rfc3339(datetime.now(UTC) - timedelta(seconds=30)),
             "component": "checkout",
             "group": "prod-payments",
             "class": "http-5xx",
@@ -347,7 +353,9 @@ async def test_pagerduty_errors_answer_in_pagerdutys_format_and_start_nothing(ma
         errors = pd_invalid(await gw.post("/v2/enqueue", json=no_payload), 400)
         assert any("payload" in e for e in errors), errors
 
-        errors = pd_invalid(await gw.post("/v2/enqueue", json=pd_trigger(routing_key, keys[1], severity="sev-one")), 400)
+        errors = pd_invalid(
+            await gw.post("/v2/enqueue", json=pd_trigger(routing_key, keys[1], severity="sev-one")), 400
+        )
         assert any(e.startswith("payload.severity") for e in errors), errors
 
         no_key = {"routing_key": routing_key, "event_action": "acknowledge"}
@@ -372,7 +380,9 @@ def whsec() -> str:
     return "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
 
-def standard_webhook_headers(secret: str, body: bytes, timestamp: int | None = None, message_id: str | None = None) -> dict[str, str]:
+def standard_webhook_headers(
+    secret: str, body: bytes, timestamp: int | None = None, message_id: str | None = None
+) -> dict[str, str]:
     """Standard Webhooks: v1,<base64 HMAC-SHA256 over `id.timestamp.body` keyed by the secret's bytes>."""
     message_id = message_id or f"msg_{uuid.uuid4().hex}"
     timestamp = int(time.time()) if timestamp is None else timestamp
@@ -394,7 +404,7 @@ def generic_event(dedup_key: str, **extra: Any) -> dict[str, Any]:
         "severity": "SEV3",
         "labels": {"host": "db-1", "mount": "/var/lib/postgresql"},
         "links": ["https://grafana.example/d/disk"],
-        "started_at": rfc3339(datetime.now(timezone.utc) - timedelta(minutes=3)),
+        "started_at": rfc3339(datetime.now(UTC) - timedelta(minutes=3)),
         **extra,
     }
 
@@ -455,7 +465,9 @@ async def test_alertmanager_bearer_and_basic_auth_refuse_missing_and_wrong_crede
     monkeypatch.setenv(BASIC_ENV, password)
     bearer = WarroomConfig(ingest=Ingest(alertmanager=HeaderAuth(bearer_token=SecretRef(env=BEARER_ENV))))
     basic = WarroomConfig(
-        ingest=Ingest(alertmanager=HeaderAuth(basic_auth=BasicAuth(username="alertmanager", password=SecretRef(env=BASIC_ENV))))
+        ingest=Ingest(
+            alertmanager=HeaderAuth(basic_auth=BasicAuth(username="alertmanager", password=SecretRef(env=BASIC_ENV)))
+        )
     )
 
     def basic_header(user: str, secret: str) -> str:
@@ -467,7 +479,9 @@ async def test_alertmanager_bearer_and_basic_auth_refuse_missing_and_wrong_crede
 
         async def post(gw: httpx.AsyncClient, authorization: str | None) -> httpx.Response:
             refused.append(am_group_key("auth"))
-            return await gw.post(path, json=am_payload(refused[-1]), headers={"Authorization": authorization} if authorization else {})
+            return await gw.post(
+                path, json=am_payload(refused[-1]), headers={"Authorization": authorization} if authorization else {}
+            )
 
         async with gateway(h, bearer) as gw:
             assert_error(await post(gw, None), 401)
@@ -491,7 +505,9 @@ async def test_alertmanager_bearer_and_basic_auth_refuse_missing_and_wrong_crede
             assert response.status_code == 200, response.text
         async with gateway(h, basic) as gw:
             accepted.append(am_group_key("basic"))
-            response = await gw.post(path, json=am_payload(accepted[-1]), headers={"Authorization": basic_header("alertmanager", password)})
+            response = await gw.post(
+                path, json=am_payload(accepted[-1]), headers={"Authorization": basic_header("alertmanager", password)}
+            )
             assert response.status_code == 200, response.text
         assert len(await incidents_of(h, 2)) == 2
         expected = {group_workflow_id("alertmanager", k) for k in accepted}
@@ -517,7 +533,9 @@ async def test_alertmanager_malformed_bodies_are_refused_with_their_status_and_s
     async with make_harness() as h, gateway(h, config) as gw:
         keys = [am_group_key("malformed") for _ in range(6)]
 
-        response = await gw.post(path, content=b'{"version": "4", "groupKey": ', headers={**auth, "Content-Type": "application/json"})
+        response = await gw.post(
+            path, content=b'{"version": "4", "groupKey": ', headers={**auth, "Content-Type": "application/json"}
+        )
         assert_error(response, 400)
 
         body = json.dumps(am_payload(keys[0])).encode()
@@ -576,7 +594,11 @@ async def test_temporal_unreachable_answers_503_with_retry_after(make_harness, m
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gw:
             response = await asyncio.wait_for(
-                gw.post("/v1/alerts/alertmanager", json=am_payload(am_group_key("down")), headers={"Authorization": f"Bearer {token}"}),
+                gw.post(
+                    "/v1/alerts/alertmanager",
+                    json=am_payload(am_group_key("down")),
+                    headers={"Authorization": f"Bearer {token}"},
+                ),
                 timeout=60,
             )
         assert_error(response, 503)

@@ -21,7 +21,9 @@ def _token(monkeypatch):
     monkeypatch.setenv("TEST_AM_TOKEN", "am-token")
 
 
-def alert(name: str, status: str = "firing", severity: str = "critical", fingerprint: str | None = None, **labels) -> dict:
+def alert(
+    name: str, status: str = "firing", severity: str = "critical", fingerprint: str | None = None, **labels
+) -> dict:
     started = datetime.now(UTC) - timedelta(seconds=30)
     return {
         "status": status,
@@ -37,7 +39,8 @@ def alert(name: str, status: str = "firing", severity: str = "critical", fingerp
 def group(key: str, *alerts: dict) -> dict:
     status = "firing" if any(a["status"] == "firing" for a in alerts) else "resolved"
     return {"version": "4", "groupKey": key, "status": status, "receiver": "warroom", "truncatedAlerts": 0,
-            "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am", "alerts": list(alerts)}
+            "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am",
+            "alerts": list(alerts)}
 
 
 async def timeline_kinds(h: Harness, incident: str) -> list[str]:
@@ -62,9 +65,13 @@ async def test_first_firing_opens_resends_change_nothing_and_resolution_tells_th
         assert await incidents_of(h) == [incident]
         assert "alerts" not in await timeline_kinds(h, incident)
 
-        resolved = group(key, alert("CheckoutErrors", "resolved", instance="a"), alert("CheckoutErrors", "resolved", instance="b"))
+        resolved = group(
+            key, alert("CheckoutErrors", "resolved", instance="a"), alert("CheckoutErrors", "resolved", instance="b")
+        )
         assert (await http.post("/v1/alerts/alertmanager", json=resolved, headers=AUTH)).status_code == 200
-        rows = await h.wait_rows(incident, lambda rows: any(r.action_key.startswith("alerts:all-resolved") for r in rows))
+        rows = await h.wait_rows(
+            incident, lambda rows: any(r.action_key.startswith("alerts:all-resolved") for r in rows)
+        )
         assert ("alerts:all-resolved:1", "bob") in keys(rows)  # the IC is told
         view = await h.view(incident)
         assert view.state.stage != Stage.in_review and not view.state.resolved  # SEV1 never resolves itself
@@ -79,7 +86,9 @@ async def test_an_untouched_sev4_resolves_itself_after_the_quiet_period(make_har
         [incident] = await incidents_of(h)
         rows = await h.wait_rows(incident, lambda rows: ("ticket:open", "team:payments") in keys(rows))
         assert not [k for k in keys(rows) if k[0].startswith("page:")]
-        await http.post("/v1/alerts/alertmanager", json=group(key, alert("ReceiptTypo", "resolved", severity="info")), headers=AUTH)
+        await http.post(
+            "/v1/alerts/alertmanager", json=group(key, alert("ReceiptTypo", "resolved", severity="info")), headers=AUTH
+        )
         final = await h.handle(incident).result()
         assert final.stage == Stage.closed and final.resolved_by == "system:warroom"
         [resolution] = [e for e in final.timeline if e.kind == "resolved"]
@@ -94,8 +103,12 @@ async def test_a_touched_sev4_waits_for_a_person(make_harness):
         await http.post("/v1/alerts/alertmanager", json=group(key, alert("SlowRefunds", severity="info")), headers=AUTH)
         [incident] = await incidents_of(h)
         await h.send(incident, AssignRole(actor="carol", role="ic", handle="carol"))
-        await http.post("/v1/alerts/alertmanager", json=group(key, alert("SlowRefunds", "resolved", severity="info")), headers=AUTH)
-        rows = await h.wait_rows(incident, lambda rows: any(r.action_key.startswith("alerts:all-resolved") for r in rows))
+        await http.post(
+            "/v1/alerts/alertmanager", json=group(key, alert("SlowRefunds", "resolved", severity="info")), headers=AUTH
+        )
+        rows = await h.wait_rows(
+            incident, lambda rows: any(r.action_key.startswith("alerts:all-resolved") for r in rows)
+        )
         assert ("alerts:all-resolved:1", "carol") in keys(rows)
         assert not (await h.view(incident)).state.resolved
 
@@ -103,15 +116,23 @@ async def test_a_touched_sev4_waits_for_a_person(make_harness):
 async def test_after_the_incident_ended_the_next_firing_opens_a_linked_one(make_harness):
     async with make_harness(scaled(1)) as h, gateway(h, CONFIG) as http:
         key = '{}:{alertname="CardDeclines"}'
-        await http.post("/v1/alerts/alertmanager", json=group(key, alert("CardDeclines", severity="high")), headers=AUTH)
+        await http.post(
+            "/v1/alerts/alertmanager", json=group(key, alert("CardDeclines", severity="high")), headers=AUTH
+        )
         [first] = await incidents_of(h)
         await h.send(first, AssignRole(actor="bob", role="ic", handle="bob"))
         await h.send(first, Resolve(actor="bob"))
         # still firing when the IC resolved: re-sends change nothing
-        await http.post("/v1/alerts/alertmanager", json=group(key, alert("CardDeclines", severity="high")), headers=AUTH)
-        await http.post("/v1/alerts/alertmanager", json=group(key, alert("CardDeclines", "resolved", severity="high")), headers=AUTH)
+        await http.post(
+            "/v1/alerts/alertmanager", json=group(key, alert("CardDeclines", severity="high")), headers=AUTH
+        )
+        await http.post(
+            "/v1/alerts/alertmanager", json=group(key, alert("CardDeclines", "resolved", severity="high")), headers=AUTH
+        )
         assert len(await incidents_of(h, expected=2, timeout=3)) == 1
-        await http.post("/v1/alerts/alertmanager", json=group(key, alert("CardDeclines", severity="high")), headers=AUTH)
+        await http.post(
+            "/v1/alerts/alertmanager", json=group(key, alert("CardDeclines", severity="high")), headers=AUTH
+        )
         both = await incidents_of(h, expected=2)
         [second] = [i for i in both if i != first]
         view = await h.wait_view(second, lambda v: "page:SEV2" in v.state.done)

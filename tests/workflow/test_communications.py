@@ -11,9 +11,9 @@ import pytest
 
 from tests.workflow.harness import gateway, keys, scaled
 from warroom.commands import AssignRole, Publish, Refused, Resolve, SetStatus
-from warroom.temporal import incidents as remote
 from warroom.config_file import WarroomConfig
 from warroom.policy import Policy
+from warroom.temporal import incidents as remote
 
 
 class StatusHtml(HTMLParser):
@@ -97,7 +97,9 @@ async def test_customer_updates_and_the_resolution_reach_the_status_page(make_ha
         [public] = data["incidents"]
         assert public["name"] == "Card payments failing"
         assert [u["status"] for u in public["incident_updates"]] == ["identified", "investigating"]
-        assert public["incident_updates"][0]["body"].startswith("Card payments: about 10% of customers see declined payments.")
+        assert public["incident_updates"][0]["body"].startswith(
+            "Card payments: about 10% of customers see declined payments."
+        )
 
         html = StatusHtml()
         response = await http.get("/status")
@@ -126,7 +128,9 @@ async def test_customer_updates_and_the_resolution_reach_the_status_page(make_ha
 
 async def test_only_the_comms_lead_publishes_and_a_missing_field_sends_nothing(make_harness):
     base = scaled(1, chat={"incident_channel": False})  # nothing else may write while we count
-    strict: Policy = base.model_copy(update={"templates": {**base.templates, "customer_update": "{{ affected }} until {{ eta }}"}})
+    strict: Policy = base.model_copy(
+        update={"templates": {**base.templates, "customer_update": "{{ affected }} until {{ eta }}"}}
+    )
     async with make_harness(strict) as h:
         incident = await h.declare("SEV2")
         await h.send(incident, AssignRole(actor="bob", role="ic", handle="bob"))
@@ -139,7 +143,9 @@ async def test_only_the_comms_lead_publishes_and_a_missing_field_sends_nothing(m
             await h.send(incident, Publish(actor="heidi", kind="customer", fields=fields))
         with pytest.raises(Refused, match="needs 'eta'"):
             await remote.preview(h.client, incident, Publish(actor="heidi", kind="customer", fields=fields))
-        preview = await remote.preview(h.client, incident, Publish(actor="heidi", kind="customer", fields={**fields, "eta": "15:00"}))
+        preview = await remote.preview(
+            h.client, incident, Publish(actor="heidi", kind="customer", fields={**fields, "eta": "15:00"})
+        )
         assert preview == "Checkout until 15:00"
         view = await h.view(incident)
         assert len(view.state.timeline) == before and view.state.communications == ()

@@ -9,7 +9,6 @@ import pytest
 from pydantic import ValidationError
 
 from tests.workflow.harness import REVIEW_DOCUMENT, keys, scaled
-from warroom.temporal import board
 from warroom.commands import (
     Ack,
     AddNote,
@@ -24,9 +23,10 @@ from warroom.commands import (
     SetStatus,
     SubmitReview,
 )
-from warroom.temporal import incidents as remote, items as remote_items, report as remote_report
-from warroom.temporal.connection import UnknownIncident
 from warroom.state import Stage
+from warroom.temporal import board
+from warroom.temporal import incidents as remote
+from warroom.temporal.connection import UnknownIncident
 
 s = timedelta(seconds=1)
 
@@ -57,7 +57,10 @@ async def test_no_ack_repages_then_secondary_then_manager_never_early(make_harne
         rows = await h.wait_rows(incident, lambda rows: ("ack:escalate:manager", "dana") in keys(rows))
         view = await h.view(incident)
         at = offsets(rows, view.state.detected_at)
-        order = [("page:SEV1", "bob"), ("ack:repage", "bob"), ("ack:escalate:secondary", "carol"), ("ack:escalate:manager", "dana")]
+        order = [
+            ("page:SEV1", "bob"), ("ack:repage", "bob"), ("ack:escalate:secondary", "carol"),
+            ("ack:escalate:manager", "dana"),
+        ]
         assert [k for k in keys(rows) if k in order] == order
         assert at[("ack:repage", "bob")] >= 1 and at[("ack:escalate:secondary", "carol")] >= 2
         assert at[("ack:escalate:manager", "dana")] >= 4
@@ -237,5 +240,7 @@ async def test_policy_reload_swaps_the_snapshot(make_harness):
         faster = scaled(1, escalation={"sev1_not_mitigated": {"after": 2 * s, "notify": ["leadership"]}})
         result = await h.send(incident, ReloadPolicy(actor="dana", policy=faster))
         assert result.message == "policy reloaded from the runbooks"
-        rows = await h.wait_rows(incident, lambda rows: any(r.action_key == "escalate:sev1-not-mitigated" for r in rows))
+        rows = await h.wait_rows(
+            incident, lambda rows: any(r.action_key == "escalate:sev1-not-mitigated" for r in rows)
+        )
         assert ("escalate:sev1-not-mitigated", "erin") in keys(rows)

@@ -45,8 +45,9 @@ async def test_declare_ack_command_update_and_resolve_over_rest_as_the_tokens_pe
         state = shown["state"]
         assert state["declared_by"] == "heidi" and state["acknowledged_by"] == "bob" and state["ic"] == "bob"
         assert state["resolved_by"] == "bob" and state["updates"][0]["actor"] == "bob"
-        assert [e["actor"] for e in state["timeline"] if e["kind"] in ("declared", "acknowledged", "role", "resolved")] \
-            == ["heidi", "bob", "bob", "bob"]
+        assert [
+            e["actor"] for e in state["timeline"] if e["kind"] in ("declared", "acknowledged", "role", "resolved")
+        ] == ["heidi", "bob", "bob", "bob"]
         assert all({"what", "who", "rule", "at"} <= set(d) for d in shown["deadlines"])
         listed = (await api.get("/v1/incidents", headers=heidi, params={"severity": "SEV2"})).json()
         assert incident in [row["id"] for row in listed]
@@ -65,7 +66,9 @@ async def test_without_a_valid_token_the_api_answers_401_and_does_nothing(make_h
             assert answer.headers["www-authenticate"] == "Bearer" and "token" in answer.json()["error"]
             assert (await api.get("/v1/incidents", headers=headers)).status_code == 401
         state = (await h.view(incident)).state
-        assert state.acknowledged_at is None and [e.kind for e in state.timeline if e.actor != "warroom"] == ["declared"]
+        assert state.acknowledged_at is None and [e.kind for e in state.timeline if e.actor != "warroom"] == [
+            "declared"
+        ]
 
 
 async def test_refusals_and_bad_fields_name_the_rule_or_the_field_and_write_nothing(make_harness):
@@ -109,7 +112,12 @@ async def test_previews_drafts_action_items_and_the_report_over_rest(make_harnes
                                json={"title": ["Alert", "on", "backlog"], "owner": "judy", "due": due})
         assert added.status_code == 200, added.text
         item = added.json()
-        assert (item["title"], item["owner"], item["due"], item["created_by"]) == ("Alert on backlog", "judy", due, "bob")
+        assert (item["title"], item["owner"], item["due"], item["created_by"]) == (
+            "Alert on backlog",
+            "judy",
+            due,
+            "bob",
+        )
         done = await api.post(f"/v1/action-items/{item['id'].lower()}/done", headers=judy, json={"note": "added"})
         assert done.status_code == 200 and done.json()["status"] == "done"
         listed = (await api.get("/v1/action-items", headers=judy, params={"incident": incident, "all": "true"})).json()

@@ -12,8 +12,9 @@ from temporalio.client import WorkflowExecutionStatus
 from tests.workflow.harness import REVIEW_DOCUMENT, scaled
 from warroom.action_items import AddItem, CompleteItem
 from warroom.commands import Ack, AssignRole, Refused, Resolve, SetStatus, SubmitReview
-from warroom.temporal import incidents as remote, items as remote_items
 from warroom.state import Stage
+from warroom.temporal import incidents as remote
+from warroom.temporal import items as remote_items
 from workflows.action_item import ActionItemWorkflow
 
 
@@ -52,7 +53,9 @@ async def test_the_review_draft_tells_the_true_timeline_and_an_incomplete_review
 
 
 async def test_an_overdue_item_is_escalated_and_chased_after_its_incident_closed_until_done(make_harness):
-    policy = scaled(1, action_items={"due_in": timedelta(days=14), "remind_before": [], "escalate_every": timedelta(seconds=2)})
+    policy = scaled(
+        1, action_items={"due_in": timedelta(days=14), "remind_before": [], "escalate_every": timedelta(seconds=2)}
+    )
     async with make_harness(policy) as h:
         incident = await h.declare("SEV4", title="Receipt typo")
         await h.send(incident, AssignRole(actor="carol", role="ic", handle="carol"))

@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.workflow.harness import Harness, keys, new_settings, scaled
-from warroom.temporal import incidents as remote, items as remote_items, report as remote_report
+from warroom.temporal import incidents as remote
 
 WARROOM = str(Path(sys.executable).parent / "warroom")
 
@@ -29,7 +29,10 @@ def start_worker(h: Harness) -> subprocess.Popen:
 async def test_worker_killed_mid_incident_fires_the_next_deadline_exactly_once(temporal_env, tmp_path):
     second = timedelta(seconds=1)
     policy = scaled(
-        1, first_15_minutes={"acknowledge": {"within": 6 * second, "repage_after": 4 * second, "escalate_every": 60 * second}}
+        1,
+        first_15_minutes={
+            "acknowledge": {"within": 6 * second, "repage_after": 4 * second, "escalate_every": 60 * second}
+        },
     )
     h = Harness(client=temporal_env.client, settings=new_settings(tmp_path, temporal_env.client), policy=policy)
     worker = start_worker(h)

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from warroom.alerts.events import AlertBatch, AlertEvent, Source
 
+
 class Alert(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
     status: Literal["firing", "resolved"]

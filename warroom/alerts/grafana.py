@@ -32,7 +32,12 @@ class Payload(alertmanager.Payload):
 
     def headline(self) -> str:
         first = self.alerts[0]
-        return self.commonAnnotations.get("summary") or first.annotations.get("summary") or self.title or super().headline()
+        return (
+            self.commonAnnotations.get("summary")
+            or first.annotations.get("summary")
+            or self.title
+            or super().headline()
+        )
 
     def to_batch(self) -> AlertBatch:  # type: ignore[override]
         return super().to_batch("grafana")

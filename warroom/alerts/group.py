@@ -89,7 +89,9 @@ def ingest(group: GroupState, batch: AlertBatch, policy: Policy, now: datetime) 
     return group, effects
 
 
-def ended(group: GroupState, send: Send, batch: AlertBatch, policy: Policy, now: datetime) -> tuple[GroupState, list[Effect]]:
+def ended(
+    group: GroupState, send: Send, batch: AlertBatch, policy: Policy, now: datetime
+) -> tuple[GroupState, list[Effect]]:
     """The group's incident refused the news because it had ended: remember it, and open a new
     incident, linked to it, if the news was a new firing alert."""
     group = group.model_copy(update={"previous": group.incident, "incident": None})

@@ -11,7 +11,7 @@ import inspect
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -28,7 +28,12 @@ app = typer.Typer(
     add_completion=False,
 )
 
-_TYPES: dict[str, Any] = {"flag": bool, "many": Optional[list[str]], "words": Optional[list[str]], "file": Optional[Path]}
+_TYPES: dict[str, Any] = {
+    "flag": bool,
+    "many": list[str] | None,
+    "words": list[str] | None,
+    "file": Path | None,
+}
 
 
 def _version(value: bool) -> None:
@@ -46,7 +51,7 @@ def _root(
 
 
 def _parameter(param: Param) -> inspect.Parameter:
-    kind = _TYPES.get(param.kind, Optional[str])
+    kind = _TYPES.get(param.kind, str | None)
     choices = f" ({' | '.join(param.choices)})" if param.choices and param.choices[0] not in param.help else ""
     help_text = param.help + choices
     if param.positional:
@@ -74,7 +79,7 @@ def _extras(verb: Verb) -> list[inspect.Parameter]:
         found.append(inspect.Parameter("preview_", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[
             bool, typer.Option("--preview", help="render the message without sending or recording it")]))
     found.append(inspect.Parameter("as_", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[
-        Optional[str], typer.Option("--as", help="which of your tokens acts [default: $WARROOM_USER, then your "
+        str | None, typer.Option("--as", help="which of your tokens acts [default: $WARROOM_USER, then your "
                                                   "login's default]", show_default=False)]))
     found.append(inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=Annotated[
         bool, typer.Option("--json", help="print JSON for scripts")]))

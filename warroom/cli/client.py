@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +110,7 @@ def request(login: Login, method: str, path: str, body: dict[str, Any] | None = 
         connection.request(method, target, body=payload, headers=headers)
         response = connection.getresponse()
         raw = response.read()
-    except (OSError, socket.timeout, http.client.HTTPException) as exc:
+    except (TimeoutError, OSError, http.client.HTTPException) as exc:
         raise CliError(f"cannot reach warroom at {login.url} ({type(exc).__name__}: {exc}); "
                        "is `warroom up` (or the gateway) running?") from None
     finally:

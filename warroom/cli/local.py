@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
 from warroom.cli.output import USAGE, CliError, emit_json, fail
 
-DataDir = Annotated[Optional[Path], typer.Option(help="state directory [default: $WARROOM_DATA_DIR or .warroom]")]
+DataDir = Annotated[Path | None, typer.Option(help="state directory [default: $WARROOM_DATA_DIR or .warroom]")]
 Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
-RunbooksDir = Annotated[Optional[Path], typer.Option("--dir", help="runbooks directory [default: $WARROOM_RUNBOOKS "
+RunbooksDir = Annotated[Path | None, typer.Option("--dir", help="runbooks directory [default: $WARROOM_RUNBOOKS "
                                                                    "or ./runbooks]")]
 
 
@@ -85,7 +85,7 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
 
     @app.command()
     def outbox(
-        incident: Annotated[Optional[str], typer.Option(help="only this incident")] = None,
+        incident: Annotated[str | None, typer.Option(help="only this incident")] = None,
         data_dir: DataDir = None,
         as_json: Json = False,
     ) -> None:
@@ -108,7 +108,7 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
     @app.command()
     def login(
         url: Annotated[str, typer.Argument(help="the gateway, e.g. https://warroom.example.com", show_default=False)],
-        token: Annotated[Optional[str], typer.Option(help="your API token [default: read from stdin]")] = None,
+        token: Annotated[str | None, typer.Option(help="your API token [default: read from stdin]")] = None,
     ) -> None:
         """Log in to a warroom gateway with your API token: checked, then kept in ~/.config/warroom."""
         from warroom.cli import client
@@ -164,7 +164,7 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
 
     @config.command("check")
     def config_check(
-        file: Annotated[Optional[Path], typer.Argument(help="the file [default: $WARROOM_CONFIG or ./warroom.yaml]")]
+        file: Annotated[Path | None, typer.Argument(help="the file [default: $WARROOM_CONFIG or ./warroom.yaml]")]
         = None,
         require_env: Annotated[bool, typer.Option("--require-env", help="an unset environment variable is an error, "
                                                                         "not a warning")] = False,
@@ -175,7 +175,7 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
         raise typer.Exit(configcmd.check(file, require_env))
 
     @policy.command("check")
-    def policy_check(directory: Annotated[Optional[Path], typer.Argument(help="runbooks directory")] = None) -> None:
+    def policy_check(directory: Annotated[Path | None, typer.Argument(help="runbooks directory")] = None) -> None:
         """Validate policy.yaml, oncall.yaml and services/*.yaml; exit 1 listing every problem."""
         from warroom.config import Settings
         from warroom.durations import format_duration
@@ -190,11 +190,11 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
     @policy.command("simulate")
     def policy_simulate(
         sev: Annotated[str, typer.Option("--sev", help="SEV1..SEV4")],
-        service: Annotated[Optional[str], typer.Option(help="service runbook [default: the first one]")] = None,
-        scenario: Annotated[Optional[Path], typer.Option(help="YAML list of {at, event, actor, ...}")] = None,
+        service: Annotated[str | None, typer.Option(help="service runbook [default: the first one]")] = None,
+        scenario: Annotated[Path | None, typer.Option(help="YAML list of {at, event, actor, ...}")] = None,
         until: Annotated[str, typer.Option(help="how far to simulate")] = "72h",
-        start: Annotated[Optional[str], typer.Option(help="detection time, ISO 8601 [default: now]")] = None,
-        declared_by: Annotated[Optional[str], typer.Option(
+        start: Annotated[str | None, typer.Option(help="detection time, ISO 8601 [default: now]")] = None,
+        declared_by: Annotated[str | None, typer.Option(
             help="a person who declares it (confirms the severity) [default: an alert]")] = None,
         as_json: Json = False,
         directory: RunbooksDir = None,

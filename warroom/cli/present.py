@@ -36,9 +36,13 @@ def incident(view: dict[str, Any]) -> None:
     console.print(f"[bold]{state['id']}[/bold]  {severity} · {state['service']} · {state['title']}")
     acknowledged = f" · acknowledged by {state['acknowledged_by']}" if state.get("acknowledged_by") else \
         " · [bold red]NOT ACKNOWLEDGED[/bold red]"
-    resolved = f" · resolved {_when(state['resolved_at'])} UTC by {state['resolved_by']}" if state.get("resolved_at") else ""
-    console.print(f"stage [bold]{_stage(state)}[/bold] · detected {_when(state['detected_at'], '%Y-%m-%d %H:%M:%S')} UTC"
-                  f"{acknowledged}{resolved}")
+    resolved = (
+        f" · resolved {_when(state['resolved_at'])} UTC by {state['resolved_by']}" if state.get("resolved_at") else ""
+    )
+    console.print(
+        f"stage [bold]{_stage(state)}[/bold] · detected {_when(state['detected_at'], '%Y-%m-%d %H:%M:%S')} UTC"
+        f"{acknowledged}{resolved}"
+    )
     smes = ", ".join(f"{s['handle']} ({s['track']})" if s.get("track") else s["handle"] for s in state["smes"]) or "—"
     console.print(f"IC {state.get('ic') or '—'} · comms {state.get('comms') or '—'} · SMEs {smes}")
     console.print(f"flags: {', '.join(state['flags']) or 'none'}")
@@ -46,7 +50,9 @@ def incident(view: dict[str, Any]) -> None:
         console.print("[bold]next deadlines[/bold]")
         for deadline in view["deadlines"][:6]:
             who = ", ".join(deadline["who"]) or "nobody yet"
-            console.print(f"  {_in(deadline['at'], now):>10}  {deadline['what']} → {who}  [dim]{deadline['rule']}[/dim]")
+            console.print(
+                f"  {_in(deadline['at'], now):>10}  {deadline['what']} → {who}  [dim]{deadline['rule']}[/dim]"
+            )
     table = _table("time (UTC)", "who", "what", title="timeline")
     folded = 0
     for event in state["timeline"]:

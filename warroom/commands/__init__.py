@@ -1,6 +1,6 @@
 """The one command layer (DESIGN.md): every verb, its rules and its effect, for every front-end."""
 
-from typing import Annotated, Union
+from typing import Annotated
 
 from pydantic import Field
 
@@ -23,13 +23,43 @@ from warroom.commands.verbs import (
 )
 
 IncidentCommand = Annotated[
-    Union[Ack, Publish, SetSeverity, AssignRole, SetStatus, PostUpdate, AddNote, SetFlag, Escalate, Resolve, SubmitReview, ReloadPolicy, RecordAlerts],
+    Ack
+    | Publish
+    | SetSeverity
+    | AssignRole
+    | SetStatus
+    | PostUpdate
+    | AddNote
+    | SetFlag
+    | Escalate
+    | Resolve
+    | SubmitReview
+    | ReloadPolicy
+    | RecordAlerts,
     Field(discriminator="verb"),
 ]
 """Every command an open incident accepts (the workflow's `command` update)."""
 
 __all__ = [
-    "SYSTEM_PREFIX", "Ack", "AddNote", "AssignRole", "Command", "Declare", "Escalate", "IncidentCommand",
-    "PostUpdate", "Publish", "RecordAlerts", "Refused", "ReloadPolicy", "Resolve", "SetFlag", "SetSeverity", "SetStatus", "SubmitReview",
-    "apply", "execute", "validate",
+    "SYSTEM_PREFIX",
+    "Ack",
+    "AddNote",
+    "AssignRole",
+    "Command",
+    "Declare",
+    "Escalate",
+    "IncidentCommand",
+    "PostUpdate",
+    "Publish",
+    "RecordAlerts",
+    "Refused",
+    "ReloadPolicy",
+    "Resolve",
+    "SetFlag",
+    "SetSeverity",
+    "SetStatus",
+    "SubmitReview",
+    "apply",
+    "execute",
+    "validate",
 ]

@@ -8,15 +8,14 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
+from warroom.brain import auto_resolvable
 from warroom.commands.base import Command, Refused, check_person
+from warroom.comms import compose
 from warroom.durations import Duration, format_duration
 from warroom.policy import Policy
+from warroom.review import action_items, blame_warnings, missing_sections
 from warroom.rules import Target
 from warroom.severity import Severity, SeverityField
-from warroom.brain import auto_resolvable
-from warroom.comms import compose
-from warroom.review import action_items, blame_warnings, missing_sections
-from warroom.templates import MissingField
 from warroom.state import (
     BRAIN_VERSION,
     AlertOrigin,
@@ -31,6 +30,7 @@ from warroom.state import (
     SmeTrack,
     Status,
 )
+from warroom.templates import MissingField
 
 
 def _nonblank(value: str) -> str:
@@ -124,7 +124,10 @@ class Ack(Command):
 
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         if state.acknowledged_at is not None:
-            raise Refused(f"{state.id} was already acknowledged by {state.acknowledged_by} at {state.acknowledged_at:%H:%M:%S} UTC")
+            raise Refused(
+                f"{state.id} was already acknowledged by {state.acknowledged_by} "
+                f"at {state.acknowledged_at:%H:%M:%S} UTC"
+            )
 
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         return state.record(
@@ -520,10 +523,14 @@ class RecordAlerts(Command):
         before = state.alerts
         quiet = self.firing == 0
         origin = AlertOrigin(
-            group_id=self.group_id, source=self.source, firing=self.firing, seen=self.seen,
+            group_id=self.group_id,
+            source=self.source,
+            firing=self.firing,
+            seen=self.seen,
             links=tuple(dict.fromkeys((before.links if before else ()) + self.links))[-20:],
             all_resolved_at=(before.all_resolved_at if before and before.all_resolved_at else now) if quiet else None,
-            quiet_spells=(before.quiet_spells if before else 0) + (1 if quiet and not (before and before.all_resolved_at) else 0),
+            quiet_spells=(before.quiet_spells if before else 0)
+            + (1 if quiet and not (before and before.all_resolved_at) else 0),
         )
         text = f"alerts: {'; '.join(self.changes)} — {self.firing} firing of {self.seen}"
         state = state.record(now, self.actor, "alerts", text, alerts=origin)

@@ -138,5 +138,7 @@ def router(ingest: AlertIngest) -> APIRouter:
         return _reply(202, {"status": "success", "message": "Event processed", "dedup_key": key})
 
     routes.add_api_route("/v1/alerts/pagerduty", from_pagerduty, methods=["POST"], summary="PagerDuty Events API v2")
-    routes.add_api_route("/v2/enqueue", from_pagerduty, methods=["POST"], summary="PagerDuty Events API v2 (its own path)")
+    routes.add_api_route(
+        "/v2/enqueue", from_pagerduty, methods=["POST"], summary="PagerDuty Events API v2 (its own path)"
+    )
     return routes

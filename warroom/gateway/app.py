@@ -70,8 +70,10 @@ def create_app(
         try:
             temporal = await link.client()
             await asyncio.wait_for(temporal.service_client.check_health(), timeout=5)
-        except (Unavailable, asyncio.TimeoutError, RuntimeError) as exc:
-            return JSONResponse({"status": "unavailable", "temporal": str(exc)}, status_code=503, headers={"Retry-After": "5"})
+        except (TimeoutError, Unavailable, RuntimeError) as exc:
+            return JSONResponse(
+                {"status": "unavailable", "temporal": str(exc)}, status_code=503, headers={"Retry-After": "5"}
+            )
         return JSONResponse({"status": "ok", "temporal": settings.temporal_address})
 
     @app.get("/v1/outbox")

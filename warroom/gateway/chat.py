@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+
 from warroom.buttons import BY_ID
 from warroom.chat import slack
 from warroom.chat.answers import carry_out
@@ -69,7 +70,9 @@ class ChatDesk:
     async def reply(self, response_url: str | None, text: str) -> None:
         if response_url:
             async with httpx.AsyncClient(timeout=10) as http:
-                await http.post(response_url, json={"response_type": "ephemeral", "text": text, "replace_original": False})
+                await http.post(
+                    response_url, json={"response_type": "ephemeral", "text": text, "replace_original": False}
+                )
 
 
 async def _body(request: Request) -> bytes | None:
@@ -171,7 +174,9 @@ def router(config: Chat, policy: Policy, desk: Desk) -> APIRouter:
             (p.handle for p in policy.roster.people if p.contacts.get("mattermost", p.handle) == user_name), None
         )
         if actor is None:
-            return ephemeral(f"You (@{user_name}) are not in warroom's roster; add `mattermost: {user_name}` to your contacts.")
+            return ephemeral(
+                f"You (@{user_name}) are not in warroom's roster; add `mattermost: {user_name}` to your contacts."
+            )
         return await slash(form, actor)
 
     return routes

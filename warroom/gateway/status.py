@@ -18,7 +18,9 @@ from warroom.temporal import statuspage
 from warroom.temporal.connection import Unavailable
 
 
-def router(policy: Policy, client: Callable[[], Awaitable[Client]], templates: Path, name: str = "warroom") -> APIRouter:
+def router(
+    policy: Policy, client: Callable[[], Awaitable[Client]], templates: Path, name: str = "warroom"
+) -> APIRouter:
     routes = APIRouter(tags=["status"])
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates), autoescape=True, undefined=jinja2.StrictUndefined
@@ -32,7 +34,9 @@ def router(policy: Policy, client: Callable[[], Awaitable[Client]], templates: P
         try:
             return render(await view())
         except Unavailable:
-            return JSONResponse({"error": "status unavailable; retry later"}, status_code=503, headers={"Retry-After": "10"})
+            return JSONResponse(
+                {"error": "status unavailable; retry later"}, status_code=503, headers={"Retry-After": "10"}
+            )
 
     @routes.get("/status", response_class=HTMLResponse, summary="The public status page")
     async def status_html() -> Response:
@@ -49,7 +53,8 @@ def router(policy: Policy, client: Callable[[], Awaitable[Client]], templates: P
                     "resolved_at": i.resolved_at.isoformat() if i.resolved_at else None,
                     "components": [{"name": c, "status": s.value} for c, s in i.components.items()],
                     "incident_updates": [
-                        {"status": u.status.value, "body": u.body, "created_at": u.at.isoformat()} for u in reversed(i.updates)
+                        {"status": u.status.value, "body": u.body, "created_at": u.at.isoformat()}
+                        for u in reversed(i.updates)
                     ],
                 }
 

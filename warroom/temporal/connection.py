@@ -48,7 +48,9 @@ def answered(incident_id: str) -> Iterator[None]:
 
 
 def unavailable(exc: RPCError) -> Unavailable:
-    return Unavailable(f"Temporal did not answer ({exc.status.name if exc.status else 'error'}: {exc.message}); retry later")
+    return Unavailable(
+        f"Temporal did not answer ({exc.status.name if exc.status else 'error'}: {exc.message}); retry later"
+    )
 
 
 async def connect(settings: Settings) -> Client:

@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict
 from temporalio.client import (
     Client,
     WorkflowQueryFailedError,
-    WorkflowExecutionStatus as Status,
     WorkflowUpdateFailedError,
+)
+from temporalio.client import (
+    WorkflowExecutionStatus as Status,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -44,7 +46,9 @@ async def declare(
                 IncidentInput(policy=snapshot, declare=command, version=BRAIN_VERSION),
                 id=chosen,
                 task_queue=task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING if incident_id else WorkflowIDConflictPolicy.FAIL,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
+                if incident_id
+                else WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=board.search_attributes(provisional),
                 memo=board.memo(provisional),

@@ -29,7 +29,12 @@ async def add_item(
     incident_id = normalize_incident_id(command.incident_id)
     command = command.model_copy(update={"incident_id": incident_id})
     try:
-        existing = [w async for w in client.list_workflows(f'{of_type(ActionItemWorkflow)} AND {board.ITEM_INCIDENT.name}="{incident_id}"')]
+        existing = [
+            w
+            async for w in client.list_workflows(
+                f'{of_type(ActionItemWorkflow)} AND {board.ITEM_INCIDENT.name}="{incident_id}"'
+            )
+        ]
     except RPCError as exc:
         raise unavailable(exc) from None
     number = len(existing) + 1
