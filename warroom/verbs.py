@@ -187,6 +187,8 @@ VERBS: tuple[Verb, ...] = (
              _p("status", "only this response status", kind="choice", choices=(*STATUSES, "detected", "resolved")),
              _p("service", "only this service"),
              _p("all", "include closed incidents", kind="flag"),
+             _p("game_day", "true: only exercises; false: only real incidents", kind="choice",
+                choices=("true", "false")),
          )),
     Verb(("policy", "reload"), "Swap a running incident's policy snapshot for the files as the gateway reads them now.",
          "POST", "/v1/incidents/{incident}/policy-reload", command="policy-reload", chat=False, who="the IC"),

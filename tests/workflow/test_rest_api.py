@@ -52,6 +52,13 @@ async def test_declare_ack_command_update_and_resolve_over_rest_as_the_tokens_pe
         listed = (await api.get("/v1/incidents", headers=heidi, params={"severity": "SEV2"})).json()
         assert incident in [row["id"] for row in listed]
 
+        exercise = (await api.post("/v1/incidents", headers=heidi, json={
+            "words": ["sev3", "payments", "Game", "day"], "game_day": True})).json()["incident_id"]
+        for wanted, present, absent in (("true", exercise, incident), ("false", incident, exercise)):
+            rows = (await api.get("/v1/incidents", headers=heidi, params={"game_day": wanted, "all": "true"})).json()
+            ids = [row["id"] for row in rows]
+            assert present in ids and absent not in ids, (wanted, ids)
+
 
 async def test_without_a_valid_token_the_api_answers_401_and_does_nothing(make_harness):
     async with make_harness() as h, gateway(h, WarroomConfig()) as api:

@@ -80,8 +80,9 @@ def incidents(rows: list[dict[str, Any]]) -> None:
         return
     table = _table("id", "sev", "stage", "service", "IC", "detected (UTC)", "title")
     for row in rows:
+        title = ("[GAME DAY] " if row.get("game_day") else "") + row["title"]
         table.add_row(row["id"], row["severity"], row["stage"], row["service"], row.get("commander") or "—",
-                      _when(row.get("detected_at"), "%m-%d %H:%M"), row["title"])
+                      _when(row.get("detected_at"), "%m-%d %H:%M"), title)
     console.print(table)
 
 

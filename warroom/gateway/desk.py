@@ -86,8 +86,10 @@ class Desk:
             errors.append(("service", f"{service!r} is not a service name"))
         if errors:
             raise Invalid(errors)
-        return await incidents.list_incidents(
-            await self.client(), incidents.incident_query(severity, status, service, bool(query.get("all"))))
+        game_day = query.get("game_day")
+        exercises = None if game_day is None else str(game_day).lower() == "true"
+        return await incidents.list_incidents(await self.client(), incidents.incident_query(
+            severity, status, service, bool(query.get("all")), exercises))
 
     async def _draft(self, subject: str | None, query: Mapping[str, Any]) -> str:
         return await incidents.review_draft(await self.client(), _incident(subject))

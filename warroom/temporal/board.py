@@ -24,13 +24,14 @@ COMMANDER = SearchAttributeKey.for_keyword("IncidentCommander")
 SERVICE = SearchAttributeKey.for_keyword("IncidentService")
 DETECTED_AT = SearchAttributeKey.for_datetime("IncidentDetectedAt")
 RESOLVED_AT = SearchAttributeKey.for_datetime("IncidentResolvedAt")
+GAME_DAY = SearchAttributeKey.for_bool("IncidentGameDay")  # an exercise (R-GAME-25): filtered, never counted
 
 ITEM_STATUS = SearchAttributeKey.for_keyword("ActionItemStatus")
 ITEM_OWNER = SearchAttributeKey.for_keyword("ActionItemOwner")
 ITEM_DUE = SearchAttributeKey.for_datetime("ActionItemDue")
 ITEM_INCIDENT = SearchAttributeKey.for_keyword("ActionItemIncident")
 
-INCIDENT_KEYS = (SEVERITY, STATUS, COMMANDER, SERVICE, DETECTED_AT, RESOLVED_AT)
+INCIDENT_KEYS = (SEVERITY, STATUS, COMMANDER, SERVICE, DETECTED_AT, RESOLVED_AT, GAME_DAY)
 ITEM_KEYS = (ITEM_STATUS, ITEM_OWNER, ITEM_DUE, ITEM_INCIDENT)
 
 
@@ -40,6 +41,7 @@ def search_attributes(state: IncidentState) -> TypedSearchAttributes:
         SearchAttributePair(STATUS, state.status.value),
         SearchAttributePair(SERVICE, state.service),
         SearchAttributePair(DETECTED_AT, state.detected_at),
+        SearchAttributePair(GAME_DAY, state.game_day),
     ]
     if state.ic:
         pairs.append(SearchAttributePair(COMMANDER, state.ic))

@@ -141,6 +141,7 @@ class IncidentRow(BaseModel):
     detected_at: datetime | None
     resolved_at: datetime | None
     running: bool
+    game_day: bool = False
 
 
 async def list_incidents(client: Client, query: str, limit: int = 200) -> list[IncidentRow]:
@@ -161,6 +162,7 @@ async def list_incidents(client: Client, query: str, limit: int = 200) -> list[I
                     detected_at=attrs.get(board.DETECTED_AT),
                     resolved_at=attrs.get(board.RESOLVED_AT),
                     running=execution.status == Status.RUNNING,
+                    game_day=bool(attrs.get(board.GAME_DAY)),
                 )
             )
     except RPCError as exc:
@@ -170,12 +172,19 @@ async def list_incidents(client: Client, query: str, limit: int = 200) -> list[I
     return rows
 
 
-def incident_query(severity: str | None, status: str | None, service: str | None, everything: bool) -> str:
-    """A visibility query for `warroom list`; values are validated by the caller."""
+def incident_query(
+    severity: str | None, status: str | None, service: str | None, everything: bool, game_day: bool | None = None
+) -> str:
+    """A visibility query for `warroom list`; values are validated by the caller. `game_day`:
+    True for exercises only, False for real incidents only (older incidents carry no flag: real)."""
     clauses = [of_type(IncidentWorkflow)]
     if not everything:
         clauses.append('ExecutionStatus="Running"')
     for key, value in ((board.SEVERITY, severity), (board.STATUS, status), (board.SERVICE, service)):
         if value:
             clauses.append(f'{key.name}="{value}"')
+    if game_day is True:
+        clauses.append(f"{board.GAME_DAY.name}=true")
+    elif game_day is False:
+        clauses.append(f"({board.GAME_DAY.name}=false OR {board.GAME_DAY.name} IS NULL)")
     return " AND ".join(clauses)
