@@ -455,6 +455,11 @@ def _duration_escalations(ctx: _Context) -> Iterator[Action]:
     )
 
 
+def on_call(state: IncidentState, policy: Policy) -> tuple[str, ...]:
+    """The incident's escalation chain: those on duty when its response began (R-F15-7)."""
+    return tuple(handle for _, handle in _Context.of(state, policy, state.detected_at).chain)
+
+
 def auto_resolvable(state: IncidentState, policy: Policy) -> bool:
     """A SEV4 opened by alerts nobody touched, all of them resolved for the quiet period."""
     alerts = state.alerts

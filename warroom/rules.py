@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from warroom.durations import Duration
+from warroom.permissions import Permissions
 from warroom.severity import Severity
 
 
@@ -175,7 +176,7 @@ class Escalation(Frozen):
 
 
 class Resolution(Frozen):
-    """R-ROLE-4: the IC resolves; these others may too, with a reason."""
+    """Superseded by `permissions.resolve`; kept so incidents snapshotted before it still load."""
 
     also_allowed_with_reason: tuple[Target, ...] = (Target.leadership,)
 
@@ -251,6 +252,7 @@ class Rules(Frozen):
     review: Review
     action_items: ActionItems
     alerts: AlertRules = AlertRules()  # a default: incidents snapshotted before it existed still load
+    permissions: Permissions = Permissions()  # who may do what (warroom.permissions)
     communications: Communications = Communications()
     chat: ChatRules = ChatRules()
 

@@ -152,12 +152,13 @@ class ReviewRecord(Model):
     items: tuple[ReviewItem, ...] = ()  # started as chased action items (brain version 5)
 
 
-BRAIN_VERSION = 5
+BRAIN_VERSION = 6
 """Rules an incident runs under. A rule added later applies to incidents declared after it, so a
 running incident's history replays exactly (DESIGN.md: replay tests guard running incidents).
 1: the foundation. 2: communication deadlines (stakeholder notice, customer, executive updates).
 3: the incident's chat channel. 4: the memo carries the report's facts (response times).
-5: the review's action items are started by the incident itself (R-PIR-23)."""
+5: the review's action items are started by the incident itself (R-PIR-23).
+6: only a responder's first command is the acknowledgement (R-F15-7, policy.yaml permissions)."""
 
 
 class IncidentState(Model):

@@ -145,7 +145,7 @@ async def declare_through_mattermost(h: Harness, client: httpx.AsyncClient, hook
 async def test_mattermost_answers_refusals_usage_errors_and_unknown_people_ephemerally(make_harness):
     async with make_harness() as h, gateway(h, chat_config()) as client:
         incident = await h.declare("SEV2")
-        refused = answer_of(await command(client, f"resolve {incident}", "dana"))
+        refused = answer_of(await command(client, f"resolve {incident}", "kim"))  # support: neither paged nor IC
         assert refused["response_type"] == "ephemeral" and "R-ROLE-4" in refused["text"]
         usage = answer_of(await command(client, f"sev {incident} SEV9", "bob"))
         assert usage["response_type"] == "ephemeral" and "SEV9" in usage["text"]
@@ -157,7 +157,7 @@ async def test_mattermost_answers_refusals_usage_errors_and_unknown_people_ephem
         assert acting["response_type"] == "ephemeral" and "--as" in acting["text"]
         state = (await h.view(incident)).state
         assert state.acknowledged_at is None and state.resolved_at is None
-        assert not events_by(state, "bob") and not events_by(state, "dana", "resolved")
+        assert not events_by(state, "bob") and not events_by(state, "kim", "resolved")
 
 
 async def test_in_a_mattermost_incident_channel_the_incident_is_implied(make_harness):

@@ -42,11 +42,12 @@ async def test_each_button_does_what_it_says_as_the_person_who_pressed_it(make_h
             [said] = await hook.wait(url)
             assert said["response_type"] == "in_channel" and incident in said["text"], said
 
-            url = hook.url("actions")
+            url = hook.url("actions")  # R-ROLE-1: the IC adds SMEs; volunteering is told so
             accepted(await press(client, "sme", incident, "judy", url))
-            state = (await h.wait_view(incident, lambda v: bool(v.state.smes))).state
-            assert [s.handle for s in state.smes] == ["judy"] and events_by(state, "judy", "role")
-            await hook.wait(url)
+            [said] = await hook.wait(url)
+            assert said["response_type"] == "ephemeral", said
+            assert "only the IC (bob) assigns the comms lead and the SMEs (R-ROLE-1)" in said["text"], said
+            assert not (await h.view(incident)).state.smes
 
             url = hook.url("actions")
             accepted(await press(client, "escalate", incident, "carol", url))

@@ -328,7 +328,7 @@ async def test_a_slow_refusal_reaches_response_url_ephemerally(make_harness, tmp
             )
             incident = declared.incident_id
             url = hook.url()
-            answer = answer_of(await slash(client, f"resolve {incident}", "dana", response_url=url))
+            answer = answer_of(await slash(client, f"resolve {incident}", "kim", response_url=url))
             assert answer["response_type"] == "ephemeral" and answer["text"].startswith("Working on")
             stalled.data_dir.mkdir(parents=True, exist_ok=True)
             async with build_worker(h.client, stalled):

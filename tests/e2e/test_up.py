@@ -133,9 +133,9 @@ def test_warroom_up_declare_outbox_board_refusal_and_restart(tmp_path):
             time.sleep(0.2)
         assert listed == [incident]
 
-        refused = up.cli("resolve", incident, "--as", "judy")
-        assert refused.returncode == 1
-        assert refused.stderr.count("\n") == 1 and "only the IC may resolve" in refused.stderr
+        refused = up.cli("resolve", incident, "--as", "kim")  # support: not paged, not the IC
+        assert refused.returncode == 1, refused.stderr
+        assert refused.stderr.count("\n") == 1 and "only the IC" in refused.stderr and "R-ROLE-4" in refused.stderr
 
         usage = up.cli("declare", "--service", "payments", "No severity", "--as", "erin")
         assert usage.returncode == 2 and "--sev" in usage.stderr and usage.stderr.count("\n") == 1
@@ -166,10 +166,12 @@ def rest_api(up: Up) -> str:
     """What curl with a token does: declare, ack, take IC, post an update, resolve; without a token
     401 and nothing written; the timeline streams as server-sent events while it happens."""
     base = f"http://127.0.0.1:{up.ports['http']}"
-    created = up.cli("token", "create", "heidi", "--label", "e2e")  # not on any rotation: her declaring is no ack
-    assert created.returncode == 0, created.stderr
-    token = created.stdout.strip()
-    auth = {"Authorization": f"Bearer {token}"}
+    def token(handle: str) -> dict[str, str]:
+        created = up.cli("token", "create", handle, "--label", "e2e")
+        assert created.returncode == 0, created.stderr
+        return {"Authorization": f"Bearer {created.stdout.strip()}"}
+
+    auth = token("heidi")  # not on any rotation: her declaring is no acknowledgement
     with httpx.Client(base_url=base, timeout=30) as http:
         before = http.get("/v1/incidents", headers=auth).json()
         assert http.post("/v1/incidents", json={"words": ["sev2", "payments", "Refunds", "slow"]}).status_code == 401
@@ -181,23 +183,27 @@ def rest_api(up: Up) -> str:
                                                                   "title": "Refunds slow"})
         assert declared.status_code == 200, declared.text
         incident = declared.json()["incident_id"]
+        detected = datetime.fromisoformat(http.get(f"/v1/incidents/{incident}", headers=auth).json()["state"]
+                                          ["detected_at"])
+        [(_, on_call), *_] = POLICY.team("payments").chain(detected)
+        responder = token(on_call)  # paged: they acknowledge and take command
         with http.stream("GET", f"/v1/incidents/{incident}/events", headers=auth) as stream:
             steps = [
                 ("ack", {}),
-                ("role", {"role": "ic", "handle": "heidi"}),
+                ("role", {"role": "ic", "handle": on_call}),
                 ("update", {"impact": "refunds take 10 min", "theory": "queue backlog", "next_steps": "scale",
                             "next": "10m"}),
                 ("resolve", {}),
             ]
             for verb, body in steps:
-                answer = http.post(f"/v1/incidents/{incident}/{verb}", headers=auth, json=body)
+                answer = http.post(f"/v1/incidents/{incident}/{verb}", headers=responder, json=body)
                 assert answer.status_code == 200, (verb, answer.text)
             seen = events_until(stream, lambda events: any(e["event"] == "state" and e["data"]["stage"] == "in_review"
                                                            for e in events))
         timeline = [e["data"] for e in seen if e["event"] == "timeline"]
-        assert [e["kind"] for e in timeline if e["actor"] == "heidi"] == ["declared", "acknowledged", "role", "update",
-                                                                         "resolved"]
-        assert any(e["event"] == "state" and e["data"]["ic"] == "heidi" for e in seen)
+        assert [e["kind"] for e in timeline if e["actor"] == "heidi"] == ["declared"]
+        assert [e["kind"] for e in timeline if e["actor"] == on_call] == ["acknowledged", "role", "update", "resolved"]
+        assert any(e["event"] == "state" and e["data"]["ic"] == on_call for e in seen)
 
         refused = http.post(f"/v1/incidents/{incident}/severity", headers=auth, json={"severity": "SEV9"})
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "severity"

@@ -143,14 +143,15 @@ def test_report_figures_for_incidents_whose_numbers_are_known():
         start = T0 + timedelta(days=n)
         state = Declare(actor="erin", title=f"incident {n}", service="payments",
                         severity="SEV2").start(f"INC-RPT0{n}", start, POLICY)
-        state = execute(Ack(actor="bob"), state, POLICY, start + timedelta(minutes=ack_min))
-        state = execute(AssignRole(actor="bob", role="ic", handle="bob"), state, POLICY,
+        [(_, on_call), *_] = POLICY.team("payments").chain(start)  # who the page woke: they answer (R-F15-7)
+        state = execute(Ack(actor=on_call), state, POLICY, start + timedelta(minutes=ack_min))
+        state = execute(AssignRole(actor=on_call, role="ic", handle=on_call), state, POLICY,
                         start + timedelta(minutes=ack_min))
-        state = execute(SetStatus(actor="bob", status="mitigating"), state, POLICY,
+        state = execute(SetStatus(actor=on_call, status="mitigating"), state, POLICY,
                         start + timedelta(minutes=mitigate_min))
-        state = execute(Resolve(actor="bob"), state, POLICY, start + timedelta(minutes=resolve_min))
+        state = execute(Resolve(actor=on_call), state, POLICY, start + timedelta(minutes=resolve_min))
         if review_h is not None:
-            state = execute(SubmitReview(actor="bob", document=COMPLETE.format(line="x")), state, POLICY,
+            state = execute(SubmitReview(actor=on_call, document=COMPLETE.format(line="x")), state, POLICY,
                             state.resolved_at + timedelta(hours=review_h))
         incidents.append(state)
     sev1 = Declare(actor="erin", title="outage", service="payments", severity="SEV1").start("INC-RPT09", T0, POLICY)

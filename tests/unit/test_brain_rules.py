@@ -191,7 +191,7 @@ def test_acceptance_sev1_nobody_responding(policy: Policy) -> None:
 
 def test_R_ROLE_4_only_the_ic_resolves(policy: Policy) -> None:
     state = do(incident(policy), policy, AssignRole(actor="carol", role="ic", handle="carol"), 60)
-    with pytest.raises(Refused, match=r"only the IC \(carol\) may resolve .*R-ROLE-4"):
+    with pytest.raises(Refused, match=r"only the IC \(carol\) resolves \(R-ROLE-4\); leadership \(erin\) may with"):
         do(state, policy, Resolve(actor="bob", reason="looks fine to me"), 120)
     with pytest.raises(Refused, match="R-ROLE-4"):  # the manager is not named by the policy
         do(state, policy, Resolve(actor="dana", reason="I am the manager"), 120)
@@ -201,17 +201,21 @@ def test_R_ROLE_4_only_the_ic_resolves(policy: Policy) -> None:
     assert resolved.resolved_at == NIGHT + timedelta(seconds=120)
 
 
-def test_R_ROLE_4_nobody_resolves_before_there_is_an_ic(policy: Policy) -> None:
-    state = do(incident(policy), policy, AddNote(actor="carol", text="looking"), 30)
-    with pytest.raises(Refused, match="nobody is IC yet"):
-        do(state, policy, Resolve(actor="carol"), 60)
+def test_R_ROLE_4_before_an_ic_is_named_the_acknowledging_responder_acts_as_ic(policy: Policy) -> None:
+    state = do(incident(policy), policy, AddNote(actor="carol", text="looking"), 30)  # carol is on call: her ack
+    assert state.acknowledged_by == "carol" and state.ic is None
+    with pytest.raises(Refused, match=r"only the acting IC \(carol\) resolves \(R-ROLE-4\)"):
+        do(state, policy, Resolve(actor="alice"), 60)
+    assert do(state, policy, Resolve(actor="carol"), 60).resolved_by == "carol"
+    handed = do(state, policy, AssignRole(actor="carol", role="ic", handle="judy"), 60)  # to anyone
+    assert handed.ic == "judy"
 
 
 def test_R_ROLE_4_leadership_resolves_only_with_a_reason(policy: Policy) -> None:
     state = do(incident(policy), policy, AssignRole(actor="carol", role="ic", handle="carol"), 60)
-    with pytest.raises(Refused, match="R-ROLE-4.*erin may with"):
+    with pytest.raises(Refused, match=r"erin \(leadership\) resolves only with --reason.*\(R-ROLE-4\)"):
         do(state, policy, Resolve(actor="erin"), 120)
-    with pytest.raises(Refused, match="R-ROLE-4.*erin may with"):
+    with pytest.raises(Refused, match=r"erin \(leadership\) resolves only with --reason"):
         do(state, policy, Resolve(actor="erin", reason="   "), 120)
     resolved = do(state, policy, Resolve(actor="erin", reason="IC unreachable; checkout is back"), 120)
     assert resolved.resolved_by == "erin" and resolved.resolved
@@ -219,9 +223,11 @@ def test_R_ROLE_4_leadership_resolves_only_with_a_reason(policy: Policy) -> None
 
 
 def test_R_ROLE_4_handover_only_by_the_ic(policy: Policy) -> None:
-    state = do(incident(policy), policy, AssignRole(actor="bob", role="ic", handle="carol"), 60)  # first IC: anyone
+    with pytest.raises(Refused, match=r"only the IC \(nobody yet: whoever acknowledges acts as IC\) hands over"):
+        do(incident(policy), policy, AssignRole(actor="kim", role="ic", handle="kim"), 60)  # support: not called
+    state = do(incident(policy), policy, AssignRole(actor="carol", role="ic", handle="carol"), 60)  # on call
     assert state.ic == "carol"
-    with pytest.raises(Refused, match=r"only the IC \(carol\) hands over command \(R-ROLE-4\)"):
+    with pytest.raises(Refused, match=r"only the IC \(carol\) hands over or takes incident command \(R-ROLE-4\)"):
         do(state, policy, AssignRole(actor="bob", role="ic", handle="bob"), 120)
     with pytest.raises(Refused, match="R-ROLE-4"):  # leadership, but without a reason
         do(state, policy, AssignRole(actor="erin", role="ic", handle="alice"), 120)

@@ -136,7 +136,7 @@ async def test_only_the_comms_lead_publishes_and_a_missing_field_sends_nothing(m
         await h.send(incident, AssignRole(actor="bob", role="ic", handle="bob"))
         await h.send(incident, AssignRole(actor="bob", role="comms", handle="heidi"))
         fields = {"affected": "Checkout", "share": "all", "symptom": "cannot pay"}
-        with pytest.raises(Refused, match=r"only the comms lead \(heidi\) publishes customer messages"):
+        with pytest.raises(Refused, match=r"only the comms lead \(heidi\) publishes outward messages \(R-ROLE-2\)"):
             await h.send(incident, Publish(actor="bob", kind="customer", fields=fields))
         before = len((await h.view(incident)).state.timeline)
         with pytest.raises(Refused, match="the customer_update template needs 'eta'; nothing was sent"):

@@ -120,9 +120,9 @@ async def test_only_the_ic_resolves_and_a_refused_command_writes_nothing(make_ha
         await h.send(incident, AssignRole(actor="bob", role="ic", handle="bob"))
         await h.wait_view(incident, lambda v: "page:SEV2" in v.state.done)
         before = (await h.handle(incident).describe()).raw_description.workflow_execution_info.history_length
-        with pytest.raises(Refused, match=r"only the IC \(bob\) may resolve"):
+        with pytest.raises(Refused, match=r"only the IC \(bob\) resolves \(R-ROLE-4\)"):
             await h.send(incident, Resolve(actor="carol"))
-        with pytest.raises(Refused, match="erin may with a reason"):
+        with pytest.raises(Refused, match=r"erin \(leadership\) resolves only with --reason"):
             await h.send(incident, Resolve(actor="erin"))
         with pytest.raises(Refused, match="goes backwards; give a reason"):
             await h.send(incident, SetStatus(actor="bob", status="identified"))
@@ -238,7 +238,7 @@ async def test_policy_reload_swaps_the_snapshot(make_harness):
     async with make_harness(scaled(1)) as h:
         incident = await h.declare("SEV1")
         faster = scaled(1, escalation={"sev1_not_mitigated": {"after": 2 * s, "notify": ["leadership"]}})
-        result = await h.send(incident, ReloadPolicy(actor="dana", policy=faster))
+        result = await h.send(incident, ReloadPolicy(actor="erin", policy=faster))
         assert result.message == "policy reloaded from the runbooks"
         rows = await h.wait_rows(
             incident, lambda rows: any(r.action_key == "escalate:sev1-not-mitigated" for r in rows)

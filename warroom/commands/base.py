@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from warroom.commands.authority import authorize, may_acknowledge
+from warroom.commands.refused import Refused
 from warroom.policy import Policy
 from warroom.state import IncidentState, Model, Status
 
+__all__ = ["SYSTEM_PREFIX", "Command", "Refused", "apply", "check_actor", "check_person", "execute", "validate"]
+
 SYSTEM_PREFIX = "system:"
-
-
-class Refused(Exception):
-    """A command that would break a rule; the message says which and why."""
 
 
 class Command(Model):
@@ -27,6 +27,10 @@ class Command(Model):
 
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         raise NotImplementedError
+
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        """The permissions (policy.yaml → permissions) this command needs of a person."""
+        return ()
 
     def notes(self, state: IncidentState, policy: Policy) -> tuple[str, ...]:
         """Warnings for whoever sent it, beside the result (a review's blameless wording)."""
@@ -58,6 +62,7 @@ def validate(command: Command, state: IncidentState, policy: Policy, now: dateti
         raise Refused(f"{state.id} is closed; declare a new incident")
     if state.resolved and not command.allowed_when_resolved:
         raise Refused(f"{state.id} is resolved; `{command.verb}` applies to open incidents only")
+    authorize(command, state, policy)
     command.check(state, policy, now)
 
 
@@ -70,10 +75,16 @@ def execute(command: Command, state: IncidentState, policy: Policy, now: datetim
 def apply(command: Command, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
     """Apply a command already validated. The workflow's update handler calls only this: its
     validator ran at admission, and a replay must not re-judge what history says was accepted."""
-    if command.human and command.acknowledges and state.acknowledged_at is None:
+    if command.human and command.acknowledges and state.acknowledged_at is None and _responds(command, state, policy):
         state = state.record(
             now, command.actor, "acknowledged", f"acknowledged by {command.actor} (first response)",
             acknowledged_at=now, acknowledged_by=command.actor,
             status=Status.investigating if state.status is Status.detected else state.status,
         )
     return command.apply(state, policy, now)
+
+
+def _responds(command: Command, state: IncidentState, policy: Policy) -> bool:
+    """From brain version 6 only a responder's first command is the acknowledgement (R-F15-7): a
+    stakeholder's note must not stop the re-pages. Older incidents keep the rule they began with."""
+    return state.version < 6 or may_acknowledge(command.actor, state, policy)

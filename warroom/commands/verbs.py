@@ -122,6 +122,9 @@ class Ack(Command):
     verb: Literal["ack"] = "ack"
     acknowledges: ClassVar[bool] = False
 
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("acknowledge",)
+
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         if state.acknowledged_at is not None:
             raise Refused(
@@ -143,6 +146,9 @@ class SetSeverity(Command):
     verb: Literal["severity"] = "severity"
     severity: SeverityField
     reason: str = ""
+
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("upgrade",) if self.severity.above(state.severity) else ("downgrade",)
 
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         if self.severity is state.severity and (state.severity_confirmed or not self.human):
@@ -179,17 +185,20 @@ class AssignRole(Command):
             raise ValueError("track: only SMEs work a track")
         return self
 
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("command",) if self.role == "ic" else ("roles",)
+
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         check_person(self.handle, policy, "handle")
         if self.role == "ic":
             if state.ic == self.handle:
                 raise Refused(f"{self.handle} is already the IC of {state.id}")
-            allowed = _with_reason(policy, state)
-            if state.ic is not None and self.actor != state.ic and not (self.actor in allowed and self.reason):
-                raise Refused(
-                    f"only the IC ({state.ic}) hands over command (R-ROLE-4)"
-                    + (f"; {', '.join(sorted(allowed))} may with --reason" if allowed else "")
-                )
+            sme = next((s for s in state.smes if s.handle == self.handle), None)
+            if sme is not None:
+                raise Refused(f"{self.handle} is an SME on {sme.track or 'no track'}: release them first, "
+                              "the IC does not debug (R-ROLE-1)")
+        elif self.role == "sme" and not self.release and self.handle == state.ic:
+            raise Refused(f"{self.handle} is the IC: the IC does not debug (R-ROLE-1); hand over command first")
         elif self.role == "comms" and state.comms == self.handle:
             raise Refused(f"{self.handle} is already the comms lead of {state.id}")
         elif self.role == "sme":
@@ -225,6 +234,9 @@ class SetStatus(Command):
     status: Status
     reason: str = ""
 
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("status",)
+
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         _check_status(state, self.status, self.reason)
 
@@ -259,6 +271,10 @@ class PostUpdate(Command):
     status: Status | None = None
     next_update_in: Duration | None = None
     next_update_at: AwareDatetime | None = None
+
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        moves = self.status is not None and self.status is not state.status
+        return ("update", "status") if moves else ("update",)
 
     @model_validator(mode="after")
     def _one_next(self) -> PostUpdate:
@@ -334,15 +350,11 @@ class Publish(Command):
         every = _cadence(self.kind, state, policy)
         return None if every is None or state.resolved else now + every
 
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("publish",)
+
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
-        if self.human:
-            lead = state.comms or state.ic
-            if lead is None:
-                raise Refused("assign a comms lead first (warroom role ID comms HANDLE): they publish (R-ROLE-2)")
-            if self.actor != lead:
-                who = "the comms lead" if state.comms else "the IC, while nobody is comms lead,"
-                raise Refused(f"only {who} ({lead}) publishes {self.kind} messages (R-ROLE-2)")
-        elif not self.automatic:
+        if not self.human and not self.automatic:
             raise Refused("only people publish; warroom's own messages are automatic")
         known = policy.runbook(state.service).components
         unknown = [c for c in self.components if c not in known]
@@ -404,6 +416,9 @@ class AddNote(Command):
     allowed_when_resolved: ClassVar[bool] = True
     text: Text
 
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("note",)
+
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         return _reported(state, self.actor, now).record(now, self.actor, "note", self.text)
 
@@ -423,6 +438,9 @@ class SetFlag(Command):
     allowed_when_resolved: ClassVar[bool] = True  # implications are often found after the fix
     flag: Literal["data-loss", "regulatory"]
     note: str = ""
+
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("flag",)
 
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         if self.flag in state.flags:
@@ -452,6 +470,9 @@ class Escalate(Command):
     to: Target
     reason: Text
 
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("escalate",)
+
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         allowed = policy.rules.escalation.manual_targets
         if self.to not in allowed:
@@ -471,20 +492,12 @@ class Resolve(Command):
     verb: Literal["resolve"] = "resolve"
     reason: str = ""
 
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("resolve",)
+
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
-        if self.actor == state.ic:
-            return
-        if not self.human:
-            if auto_resolvable(state, policy):
-                return
+        if not self.human and not auto_resolvable(state, policy):
             raise Refused(f"{state.id}: only a SEV4 opened by an alert nobody touched resolves itself")
-        allowed = _with_reason(policy, state)
-        if self.actor in allowed and self.reason.strip():
-            return
-        who = f"the IC ({state.ic})" if state.ic else "the IC"
-        extra = f"; {', '.join(sorted(allowed))} may with a reason" if allowed else ""
-        unassigned = "" if state.ic else f"; nobody is IC yet (warroom role {state.id} ic HANDLE)"
-        raise Refused(f"only {who} may resolve {state.id} (R-ROLE-4){unassigned}{extra}")
 
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         review = policy.rules.review
@@ -550,6 +563,10 @@ class SubmitReview(Command):
     acknowledges: ClassVar[bool] = False
     allowed_when_resolved: ClassVar[bool] = True
     document: Annotated[str, AfterValidator(_nonblank), Field(max_length=200_000)]
+    reason: str = ""  # when someone other than the IC submits it (R-ROLE-4)
+
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("review",)
 
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         if not state.resolved:
@@ -589,25 +606,15 @@ class ReloadPolicy(Command):
     allowed_when_resolved: ClassVar[bool] = True
     policy: Policy
 
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("reload",)
+
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         if state.service not in self.policy.runbooks:
             raise Refused(f"policy: the new policy has no runbook for {state.service!r}")
 
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         return state.record(now, self.actor, "policy", "policy reloaded from the runbooks")
-
-
-def _with_reason(policy: Policy, state: IncidentState) -> set[str]:
-    """People the policy lets act in the IC's place when they give a reason."""
-    roster = policy.roster
-    groups = {"leadership": roster.leadership, "executives": roster.executives, "legal": roster.legal}
-    allowed: set[str] = set()
-    for target in policy.rules.resolution.also_allowed_with_reason:
-        allowed |= set(groups.get(target.value, ()))
-        if target is Target.manager:
-            manager = policy.team(state.service).manager
-            allowed |= {manager} if manager else set()
-    return allowed
 
 
 def _because(reason: str) -> str:
