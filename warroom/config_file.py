@@ -280,10 +280,40 @@ class Chat(Frozen):
     mattermost: MattermostChat | None = None
 
 
+class OpenIdConnect(Frozen):
+    """Single sign-on: an ID or access token from this issuer is accepted as a bearer token; its
+    e-mail claim must match a roster person's `contacts.email`."""
+
+    issuer: str
+    audience: str
+    jwks_url: str | None = None  # default: the issuer's discovery document's jwks_uri
+    email_claim: str = "email"
+
+
+class TrustedProxy(Frozen):
+    """A reverse proxy that authenticates people (oauth2-proxy): its header names the person, and
+    is believed only on requests from these addresses."""
+
+    header: str = "X-Forwarded-Email"
+    addresses: tuple[str, ...] = Field(min_length=1)  # e.g. 127.0.0.1/32, 10.0.0.5
+
+    @field_validator("addresses")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for address in value:
+            ipaddress.ip_network(address, strict=False)  # a bad one is a ValueError naming it
+        return value
+
+
 class Api(Frozen):
-    """The REST API's bearer tokens (warroom.tokens): their hashes live in this file."""
+    """Who the REST API (and the web app) believe: bearer tokens (warroom.tokens, their hashes in
+    `tokens_file`), OpenID Connect tokens, a trusted proxy's header."""
 
     tokens_file: Path | None = None  # default: tokens.json in the data dir
+    oidc: OpenIdConnect | None = None
+    trusted_proxy: TrustedProxy | None = None
 
 
 class WarroomConfig(Frozen):

@@ -17,3 +17,13 @@ CommsKind = Literal["stakeholder", "customer", "executive"]
 """The outward messages the comms lead owns (R-ROLE-2)."""
 
 Flag = Literal["data-loss", "regulatory"]
+
+Channel = Literal["cli", "rest", "web", "slack", "mattermost", "alert", "system"]
+
+
+class Origin(Model):
+    """Where a command came from, as the front-end that authenticated it says: the timeline keeps
+    it beside the actor (who acted, through what, with which credential)."""
+
+    channel: Channel
+    via: str | None = None  # the credential: `token bob-laptop`, `admin-token warroom-up`, `oidc`, …

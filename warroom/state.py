@@ -53,6 +53,8 @@ class TimelineEvent(Model):
     actor: str
     kind: str
     text: str
+    channel: str | None = None  # where it came from (warroom.model.Origin); None: warroom itself
+    via: str | None = None
 
 
 class SeverityChange(Model):

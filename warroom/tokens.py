@@ -34,6 +34,11 @@ class TokenRecord:
     label: str
     created_at: str
     sha256: str
+    admin: bool = False  # may act on behalf of any roster person, recorded as "alice via admin-token NAME"
+
+    @property
+    def name(self) -> str:
+        return self.label or self.id
 
 
 def _digest(secret: str) -> str:
@@ -56,10 +61,10 @@ class TokenStore:
             self._cache = (stamp, {r["id"]: TokenRecord(**r) for r in raw.get("tokens", [])})
         return self._cache[1]
 
-    def create(self, handle: str, label: str = "") -> str:
+    def create(self, handle: str, label: str = "", admin: bool = False) -> str:
         """A new token for `handle`; the only time its secret exists outside the caller."""
         token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
-        record = TokenRecord(id=token_id, handle=handle, label=label,
+        record = TokenRecord(id=token_id, handle=handle, label=label, admin=admin,
                              created_at=datetime.now(UTC).isoformat(timespec="seconds"), sha256=_digest(secret))
         self._write({**self.records(), token_id: record})
         return f"wr_{token_id}_{secret}"
@@ -71,15 +76,15 @@ class TokenStore:
             self._write(records)
         return gone
 
-    def authenticate(self, token: str) -> str | None:
-        """The handle a presented token stands for, or None."""
+    def authenticate(self, token: str) -> TokenRecord | None:
+        """The record of a presented token, or None."""
         match = _TOKEN.match(token.strip())
         if not match:
             return None
         record = self.records().get(match.group(1))
         if record is None or not hmac.compare_digest(record.sha256, _digest(match.group(2))):
             return None
-        return record.handle
+        return record
 
     def _write(self, records: dict[str, TokenRecord]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

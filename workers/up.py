@@ -4,8 +4,9 @@ stops all three, and the next `warroom up` finds incidents, timers and outbox as
 
 It refuses, with one line and before starting anything, when another `warroom up` holds the data
 dir (a lock file with its pid) or a port it needs is taken. It writes `<data dir>/login.json`
-(mode 0600) with the gateway's URL and one API token per roster person, so the local operator's
-`warroom … --as bob` acts with bob's token: the API never takes a name on trust.
+(mode 0600) with the gateway's URL and an admin token for the local operator ($WARROOM_USER when
+it is a roster person, else the first of leadership): `warroom … --as bob` then acts on bob's
+behalf and the timeline says so ("bob via admin-token warroom-up"); the API never takes a name on trust.
 """
 
 from __future__ import annotations
@@ -104,22 +105,25 @@ def check_ports(host: str, ports: dict[str, int]) -> None:
                               "another port") from None
 
 
-def write_local_logins(settings: Settings, url: str) -> Path:
-    """One token per roster person for the local operator, kept across restarts (only hashes in
-    the token store; the tokens themselves in login.json, mode 0600, in the data dir)."""
+def write_local_logins(settings: Settings, url: str) -> tuple[Path, str]:
+    """The local operator's admin token, kept across restarts (its hash in the token store, the
+    token itself in login.json, mode 0600, in the data dir); and who the operator is."""
     path = settings.data_dir / "login.json"
     store = TokenStore(tokens_file(settings, load_config(settings.config_file)))
-    people = [p.handle for p in load_policy(settings.runbooks).roster.people]
-    held: dict[str, str] = {}
+    roster = load_policy(settings.runbooks).roster
+    people = [p.handle for p in roster.people]
+    user = os.environ.get("WARROOM_USER", "").lower()
+    operator = user if user in people else next(iter(roster.leadership), people[0])
+    held = ""
     if path.exists():
         import json
 
-        held = {h: t for h, t in json.loads(path.read_text(encoding="utf-8")).get("tokens", {}).items()
-                if store.authenticate(t) == h}
-    tokens = {h: held.get(h) or store.create(h, "warroom up (local operator)") for h in people}
-    user = os.environ.get("WARROOM_USER", "").lower()
-    write_login(path, url, tokens, default=user if user in tokens else None)
-    return path
+        held = json.loads(path.read_text(encoding="utf-8")).get("tokens", {}).get(operator, "")
+    known = store.authenticate(held) if held else None
+    token = held if known is not None and known.admin and known.handle == operator else \
+        store.create(operator, "warroom-up", admin=True)
+    write_login(path, url, {operator: token}, default=operator, admin=operator)
+    return path, operator
 
 
 async def up(settings: Settings, temporal_port: int, ui_port: int, http_port: int, host: str = "127.0.0.1") -> int:
@@ -153,7 +157,7 @@ async def _run(settings: Settings, temporal_port: int, ui_port: int, http_port: 
         worker = asyncio.create_task(run_worker(settings, stop, client))
         web = asyncio.create_task(gateway.serve())
         url = f"http://{host}:{http_port}"
-        logins = write_local_logins(settings, url)
+        logins, operator = write_local_logins(settings, url)
         print(
             f"warroom is up\n"
             f"  Temporal    {settings.temporal_address}  (SQLite: {settings.data_dir / 'temporal.sqlite'})\n"
@@ -161,7 +165,7 @@ async def _run(settings: Settings, temporal_port: int, ui_port: int, http_port: 
             f"  gateway     {url}/healthz  (REST API: {url}/docs, alerts: /v1/alerts/…, chat: /v1/chat/…)\n"
             f"  status page {url}/status   report: {url}/report\n"
             f"  outbox      {settings.outbox_path}\n"
-            f"  CLI logins  {logins}  (one token per roster person: warroom … --as HANDLE)\n"
+            f"  CLI login   {logins}  (acting as {operator}; an admin token: warroom … --as HANDLE)\n"
             f"Ctrl-C stops all three.",
             flush=True,
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.test_brain_rules import NIGHT
 from warroom.actions import Decision
 from warroom.brain import carried_out, decide
 from warroom.commands import (
@@ -31,8 +32,6 @@ from warroom.permissions import Permissions, table
 from warroom.policy import Policy, load_policy
 from warroom.state import IncidentState
 from warroom.views import IncidentView  # noqa: F401 - the state's readers are the same everywhere
-
-from tests.unit.test_brain_rules import NIGHT
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = load_policy(ROOT / "runbooks").for_service("payments")
@@ -93,7 +92,9 @@ def test_R_SEV_5_anyone_upgrades_only_the_ic_downgrades() -> None:
 
 def test_R_ROLE_1_only_the_ic_changes_the_status() -> None:
     state = with_ic()
-    refused(SetStatus(actor="leo", status="mitigating"), state, r"only the IC \(carol\) changes the status \(R-ROLE-1\)")
+    refused(
+        SetStatus(actor="leo", status="mitigating"), state, r"only the IC \(carol\) changes the status \(R-ROLE-1\)"
+    )
     refused(PostUpdate(actor="carol", impact="x", theory="y", next_steps="z").model_copy(
         update={"actor": "heidi"}), execute(AssignRole(actor="carol", role="comms", handle="ivan"), state, POLICY,
                                             at(70)), r"only the IC \(carol\) or the comms lead \(ivan\) posts")

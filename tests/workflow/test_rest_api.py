@@ -178,3 +178,59 @@ async def test_a_submitted_review_closes_the_incident_and_the_incident_starts_it
             await asyncio.sleep(0.2)
         assert [(i["id"], i["owner"], i["due"], i["created_by"]) for i in found] == [
             (f"{incident}-A1", "judy", (today + timedelta(days=30)).isoformat(), "bob")]
+
+
+async def test_a_stakeholder_may_note_and_escalate_but_not_command_and_the_ic_may(make_harness):
+    """Two tokens, the IC's and a stakeholder's (kim, support): kim's downgrade, status change, role
+    change, resolve, publish and ack are refused naming the rule and who may, and write nothing."""
+    async with make_harness() as h, gateway(h, WarroomConfig()) as api:
+        incident = await h.declare("SEV1", actor="dana")
+        ic, kim = token(h, "bob"), token(h, "kim")
+        assert (await api.post(f"/v1/incidents/{incident}/role", headers=ic,
+                               json={"role": "ic", "handle": "bob"})).status_code == 200
+        before = (await h.view(incident)).state
+        refusals = [
+            ("severity", {"severity": "SEV3"}, "only the IC (bob) lowers or confirms the severity (R-ROLE-1)"),
+            ("status", {"status": "mitigating"}, "only the IC (bob) changes the status (R-ROLE-1)"),
+            ("role", {"role": "comms", "handle": "kim"}, "only the IC (bob) assigns the comms lead and the SMEs"),
+            ("resolve", {}, "only the IC (bob) resolves (R-ROLE-4)"),
+            ("comms/stakeholder", {"impact": "checkout down"}, "only the comms lead (bob) publishes"),
+            ("ack", {}, "acknowledges (R-F15-7)"),
+        ]
+        for verb, body, said in refusals:
+            answer = await api.post(f"/v1/incidents/{incident}/{verb}", headers=kim, json=body)
+            assert answer.status_code == 409 and said in answer.json()["error"], (verb, answer.text)
+        people = {p.handle for p in h.policy.roster.people}
+        after = (await h.view(incident)).state.timeline
+        assert [e for e in after if e.actor in people] == [e for e in before.timeline if e.actor in people]
+        for verb, body in (("note", {"text": "customers calling"}),
+                           ("escalate", {"to": "leadership", "reason": "a big account"})):
+            assert (await api.post(f"/v1/incidents/{incident}/{verb}", headers=kim, json=body)).status_code == 200
+        for verb, body in (("severity", {"severity": "SEV2"}), ("status", {"status": "mitigating"}),
+                           ("comms/stakeholder", {"impact": "checkout down"}), ("resolve", {})):
+            answer = await api.post(f"/v1/incidents/{incident}/{verb}", headers=ic, json=body)
+            assert answer.status_code == 200, (verb, answer.text)
+        state = (await h.view(incident)).state
+        assert state.resolved_by == "bob" and state.acknowledged_by == "bob"  # the IC's first word acknowledged
+        [note] = [e for e in state.timeline if e.kind == "note"]
+        assert (note.actor, note.channel, note.via) == ("kim", "rest", "token test")
+
+
+async def test_only_an_admin_token_acts_on_behalf_of_others_and_the_timeline_says_so(make_harness):
+    async with make_harness() as h, gateway(h, WarroomConfig()) as api:
+        incident = await h.declare("SEV2", actor="dana")
+        store = TokenStore(tokens_file(h.settings, WarroomConfig()))
+        admin = {"Authorization": f"Bearer {store.create('erin', 'scripts', admin=True)}"}
+        plain = token(h, "kim")
+        behalf = {"X-Warroom-On-Behalf-Of": "bob"}
+        refused = await api.post(f"/v1/incidents/{incident}/ack", headers={**plain, **behalf}, json={})
+        assert refused.status_code == 403 and "admin token" in refused.json()["error"]
+        stranger = await api.post(f"/v1/incidents/{incident}/ack", headers={**admin, "X-Warroom-On-Behalf-Of":
+                                                                            "mallory"}, json={})
+        assert stranger.status_code == 403 and "mallory" in stranger.json()["error"]
+        acked = await api.post(f"/v1/incidents/{incident}/ack", headers={**admin, **behalf, "X-Warroom-Client": "cli"},
+                               json={})
+        assert acked.status_code == 200, acked.text
+        event = next(e for e in (await h.view(incident)).state.timeline if e.kind == "acknowledged")
+        assert (event.actor, event.channel, event.via) == ("bob", "cli", "admin-token scripts (erin)")
+        assert (await api.get("/v1/whoami", headers=admin)).json()["handle"] == "erin"

@@ -32,6 +32,7 @@ class AlertBatch(BaseModel):
     title: str
     alerts: tuple[AlertEvent, ...]
     truncated: int = 0  # alerts the sender left out (Alertmanager max_alerts)
+    request_id: str | None = None  # a signed delivery's own id (webhook-id): a replay of it changes nothing
 
     @property
     def group_id(self) -> str:

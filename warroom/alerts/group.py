@@ -18,6 +18,8 @@ from warroom.policy import Policy
 from warroom.severity import Severity
 from warroom.state import AlertOrigin, Model
 
+SEEN = 1000  # delivery ids remembered per group: far beyond any sender's retry horizon
+
 
 class AlertRecord(Model):
     status: str
@@ -36,6 +38,7 @@ class GroupState(Model):
     incident: str | None = None  # the open incident this group feeds
     previous: str | None = None  # its last incident that ended
     last_news_at: AwareDatetime | None = None
+    seen_requests: tuple[str, ...] = ()  # the last signed deliveries' ids, newest last (replays change nothing)
 
     @property
     def firing(self) -> int:
@@ -55,7 +58,12 @@ Effect = Open | Send
 
 
 def ingest(group: GroupState, batch: AlertBatch, policy: Policy, now: datetime) -> tuple[GroupState, list[Effect]]:
-    """Fold one batch into the group; return what must happen to incidents because of it."""
+    """Fold one batch into the group; return what must happen to incidents because of it. A batch
+    whose delivery id the group has seen is a replay: it changes nothing, whatever its body says."""
+    if batch.request_id is not None:
+        if batch.request_id in group.seen_requests:
+            return group, []
+        group = group.model_copy(update={"seen_requests": (group.seen_requests + (batch.request_id,))[-SEEN:]})
     actor = f"system:{batch.source}"
     service = group.service or service_of(_first_firing(batch) or batch.alerts[0], policy)
     runbook = policy.runbook(service)

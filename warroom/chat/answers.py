@@ -26,7 +26,7 @@ async def carry_out(request: ChatRequest, desk: Desk) -> tuple[bool, str]:
         elif request.preview:
             result = await desk.preview_command(request.command, request.subject)
         else:
-            result = await desk.carry_out(request.command, request.subject)
+            result = await desk.carry_out(request.command, request.subject, request.request_id)
     except Invalid as exc:
         return False, str(exc)
     except Refused as exc:

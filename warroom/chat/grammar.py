@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from warroom.commands import Command
+from warroom.model import Origin
 from warroom.policy import Policy
 from warroom.requests import Invalid, build
 from warroom.verbs import VERBS, UsageError, Verb, find, parse_words
@@ -31,6 +33,13 @@ class ChatRequest:
     command: Any = None  # the command a mutating verb stands for
     query: dict[str, Any] = field(default_factory=dict)  # a read's parameters
     preview: bool = False
+    request_id: str | None = None  # the signed request's identity: a replay is applied once
+
+    def sent(self, through: Origin, request_id: str | None) -> ChatRequest:
+        """As the chat that authenticated it sent it: the command marked with its origin."""
+        command = self.command.model_copy(update={"through": through}) if isinstance(self.command, Command) \
+            else self.command
+        return replace(self, command=command, request_id=request_id)
 
 
 def help_text() -> str:

@@ -3,9 +3,11 @@
 Where the URL and tokens come from, first found wins:
   1. WARROOM_URL and WARROOM_TOKEN in the environment;
   2. `<data dir>/login.json`, written by `warroom up` for its local operator: the gateway's URL
-     and one token per roster person, so `--as bob` acts with bob's token on a dev instance;
+     and an admin token;
   3. `$XDG_CONFIG_HOME/warroom/login.json` (~/.config/…), written by `warroom login URL`.
-`--as HANDLE` picks a token you hold; it never makes the server believe a name you typed.
+`--as HANDLE` uses a token of HANDLE's that you hold, else your admin token on HANDLE's behalf
+(the server checks it is an admin token and records "HANDLE via admin-token NAME"); it never makes
+the server believe a name you typed.
 Standard library only (http.client): no temporalio, no pydantic, no brain.
 """
 
@@ -29,6 +31,7 @@ class Login:
     url: str
     token: str
     handle: str | None  # as far as the file knows; the server decides
+    on_behalf: str | None = None  # with an admin token: whom it acts for
 
 
 def user_login_file() -> Path:
@@ -50,12 +53,14 @@ def _read(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def write_login(path: Path, url: str, tokens: dict[str, str], default: str | None) -> None:
-    """Merge `tokens` into the file (mode 0600: it holds secrets)."""
+def write_login(path: Path, url: str, tokens: dict[str, str], default: str | None, admin: str | None = None) -> None:
+    """Merge `tokens` into the file (mode 0600: it holds secrets); `admin` names the admin token's holder."""
     data = _read(path)
     data.update({"url": url, "tokens": {**data.get("tokens", {}), **tokens}})
     if default:
         data["default"] = default
+    if admin:
+        data["admin"] = admin
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
@@ -79,6 +84,9 @@ def resolve(as_: str | None, anyone: bool = False) -> Login:
         handle = wanted or data.get("default") or (next(iter(sorted(tokens)), None) if anyone else None)
         if handle and handle in tokens:
             return Login(url=env_url or data["url"], token=tokens[handle], handle=handle)
+        admin = data.get("admin")
+        if handle and admin in tokens:
+            return Login(url=env_url or data["url"], token=tokens[admin], handle=handle, on_behalf=handle)
     if not files and not env_url:
         raise CliError("not connected to warroom: run `warroom up`, or `warroom login URL --token TOKEN` "
                        "(or set WARROOM_URL and WARROOM_TOKEN)")
@@ -101,7 +109,9 @@ def request(login: Login, method: str, path: str, body: dict[str, Any] | None = 
         target += "?" + urllib.parse.urlencode({k: _q(v) for k, v in query.items() if v not in (None, False, [])})
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     connection = connection_class(parts.hostname, parts.port, timeout=TIMEOUT_S)
-    headers = {"Authorization": f"Bearer {login.token}", "Accept": "application/json"}
+    headers = {"Authorization": f"Bearer {login.token}", "Accept": "application/json", "X-Warroom-Client": "cli"}
+    if login.on_behalf:
+        headers["X-Warroom-On-Behalf-Of"] = login.on_behalf
     payload = None
     if body is not None:
         payload = json.dumps(body).encode()

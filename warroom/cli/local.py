@@ -129,23 +129,27 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
     def token_create(
         handle: Annotated[str, typer.Argument(help="the roster person it acts as", show_default=False)],
         label: Annotated[str, typer.Option(help="what it is for, e.g. 'bob laptop'")] = "",
+        admin: Annotated[bool, typer.Option(help="may act on behalf of anyone (X-Warroom-On-Behalf-Of), "
+                                                 "recorded as 'alice via admin-token LABEL'")] = False,
         data_dir: DataDir = None,
     ) -> None:
         """Create a token and print it, once: it is not shown again (its hash is kept)."""
         store, people = _store(data_dir), {p.handle for p in _policy(None).roster.people}
         if handle.lower() not in people:
             fail(f"{handle!r} is not a person in oncall.yaml", USAGE)
-        print(store.create(handle.lower(), label))
+        print(store.create(handle.lower(), label, admin=admin))
 
     @tokens.command("list")
     def token_list(data_dir: DataDir = None, as_json: Json = False) -> None:
         """Tokens by id, person, label and creation time (never the token itself)."""
         records = list(_store(data_dir).records().values())
         if as_json:
-            emit_json([{"id": r.id, "handle": r.handle, "label": r.label, "created_at": r.created_at} for r in records])
+            emit_json([{"id": r.id, "handle": r.handle, "label": r.label, "admin": r.admin, "created_at": r.created_at}
+                       for r in records])
             return
         for record in records:
-            print(f"{record.id}  {record.handle:<12} {record.created_at}  {record.label}")
+            kind = "admin " if record.admin else ""
+            print(f"{record.id}  {record.handle:<12} {record.created_at}  {kind}{record.label}")
 
     @tokens.command("revoke")
     def token_revoke(

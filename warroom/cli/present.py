@@ -59,7 +59,8 @@ def incident(view: dict[str, Any]) -> None:
         if event["kind"] == "channel":
             folded += 1
             continue
-        table.add_row(_when(event["at"]), event["actor"], event["text"])
+        where = f" · {event['channel']}" if event.get("channel") else ""
+        table.add_row(_when(event["at"]), event["actor"] + where, event["text"])
     console.print(table)
     if folded:
         console.print(f"[dim]({folded} channel post(s) folded)[/dim]")

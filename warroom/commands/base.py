@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from warroom.commands.authority import authorize, may_acknowledge
 from warroom.commands.refused import Refused
+from warroom.model import Origin
 from warroom.policy import Policy
 from warroom.state import IncidentState, Model, Status
 
@@ -19,6 +20,7 @@ SYSTEM_PREFIX = "system:"
 class Command(Model):
     verb: str
     actor: str
+    through: Origin | None = None  # set by the front-end that authenticated the actor, never by a body
     acknowledges: ClassVar[bool] = True  # R-F15-7: a human's first response acknowledges
     allowed_when_resolved: ClassVar[bool] = False
 
@@ -72,9 +74,22 @@ def execute(command: Command, state: IncidentState, policy: Policy, now: datetim
     return apply(command, state, policy, now)
 
 
+def stamped(state: IncidentState, since: int, origin: Origin | None) -> IncidentState:
+    """The timeline events from index `since` on, marked with where their command came from."""
+    if origin is None or len(state.timeline) <= since:
+        return state
+    marked = tuple(e.model_copy(update={"channel": origin.channel, "via": origin.via}) for e in state.timeline[since:])
+    return state.model_copy(update={"timeline": state.timeline[:since] + marked})
+
+
 def apply(command: Command, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
     """Apply a command already validated. The workflow's update handler calls only this: its
     validator ran at admission, and a replay must not re-judge what history says was accepted."""
+    since = len(state.timeline)
+    return stamped(_applied(command, state, policy, now), since, command.through)
+
+
+def _applied(command: Command, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
     if command.human and command.acknowledges and state.acknowledged_at is None and _responds(command, state, policy):
         state = state.record(
             now, command.actor, "acknowledged", f"acknowledged by {command.actor} (first response)",

@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
 from warroom.brain import auto_resolvable
-from warroom.commands.base import Command, Refused, check_person
+from warroom.commands.base import Command, Refused, check_person, stamped
 from warroom.comms import compose
 from warroom.durations import Duration, format_duration
 from warroom.policy import Policy
@@ -115,7 +115,7 @@ class Declare(Command):
                 now, self.actor, "acknowledged", f"acknowledged by {self.actor} (the on-call declared it)",
                 acknowledged_at=now, acknowledged_by=self.actor, status=Status.investigating,
             )
-        return state
+        return stamped(state, 0, self.through)
 
 
 class Ack(Command):

@@ -11,6 +11,7 @@ on 5xx and drop on 4xx). Nothing is started on any error.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -98,13 +99,17 @@ def router(ingest: AlertIngest) -> APIRouter:
         except Unavailable as exc:
             return _reply(503, {"error": f"{exc}; retry later", "errors": []}, retry=True)
 
-    def source(path: str, summary: str, model: type[BaseModel], authenticate: Callable[[Request, bytes], None]) -> None:
-        """One alert source: authenticate, parse, one signal for the group, 200."""
+    def source(
+        path: str, summary: str, model: type[BaseModel], authenticate: Callable[[Request, bytes], None],
+        delivery: Callable[[Request], str | None] = lambda request: None,
+    ) -> None:
+        """One alert source: authenticate, parse, one signal for the group, 200. `delivery` names a
+        signed delivery (its id, or its signature): the group ignores a replay of one it has seen."""
 
         async def receive(request: Request) -> JSONResponse:
             async def work(body: bytes) -> JSONResponse:
                 authenticate(request, body)
-                batch = ingest.parse(body, model).to_batch()
+                batch = ingest.parse(body, model).to_batch().model_copy(update={"request_id": delivery(request)})
                 await ingest.signal(batch)
                 return _reply(200, {"status": "accepted", "group": batch.group_id, "alerts": len(batch.alerts)})
 
@@ -115,9 +120,11 @@ def router(ingest: AlertIngest) -> APIRouter:
     source("/v1/alerts/alertmanager", "Prometheus Alertmanager webhook (payload version 4)", alertmanager.Payload,
            lambda request, body: auth.header_auth(ingest.config.alertmanager, request.headers, "alertmanager"))
     source("/v1/alerts/grafana", "Grafana unified alerting webhook", grafana.Payload,
-           lambda request, body: auth.grafana(ingest.config.grafana, request.headers, body))
+           lambda request, body: auth.grafana(ingest.config.grafana, request.headers, body),
+           lambda request: _signed("grafana", request.headers.get(_grafana_header(ingest), "")))
     source("/v1/alerts/generic", "warroom's generic alert (Standard Webhooks signed)", generic.Event,
-           lambda request, body: auth.standard_webhooks(ingest.config.generic, request.headers, body))
+           lambda request, body: auth.standard_webhooks(ingest.config.generic, request.headers, body),
+           lambda request: "webhook-id:" + request.headers.get("webhook-id", "")[:200])
 
     async def from_pagerduty(request: Request) -> JSONResponse:
         """Answers exactly as PagerDuty's Events API v2 does."""
@@ -142,3 +149,12 @@ def router(ingest: AlertIngest) -> APIRouter:
         "/v2/enqueue", from_pagerduty, methods=["POST"], summary="PagerDuty Events API v2 (its own path)"
     )
     return routes
+
+
+def _grafana_header(ingest: AlertIngest) -> str:
+    return ingest.config.grafana.header.lower() if ingest.config.grafana else "x-grafana-alerting-signature"
+
+
+def _signed(source: str, signature: str) -> str:
+    """A delivery known by its signature: the same bytes at the same timestamp sign the same."""
+    return f"{source}:" + hashlib.sha256(signature.encode()).hexdigest()[:32]

@@ -20,14 +20,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from warroom.commands import Refused
 from warroom.gateway.desk import Desk
+from warroom.gateway.identity import Caller, Forbidden, Identities, Unauthenticated
 from warroom.requests import Invalid
 from warroom.temporal.connection import Unavailable, UnknownIncident
-from warroom.tokens import TokenStore
 from warroom.verbs import VERBS, Param, Verb
 from warroom.views import IncidentView
 
@@ -35,11 +35,8 @@ RETRY_AFTER_S = "5"
 STREAM_POLL_S = 1.0
 STREAM_HEARTBEAT_S = 15.0
 
-_bearer = HTTPBearer(auto_error=False, description="a token from `warroom token create HANDLE`")
-
-
-class Unauthenticated(Exception):
-    pass
+_bearer = HTTPBearer(auto_error=False, description="a token from `warroom token create HANDLE`, or an OpenID "
+                                                     "Connect token (warroom.yaml api.oidc)")
 
 
 def error(status: int, message: str, errors: list[tuple[str, str]] = (), retry: bool = False) -> JSONResponse:  # type: ignore[assignment]
@@ -123,25 +120,22 @@ def _query_parameters(verb: Verb) -> list[inspect.Parameter]:
     return found
 
 
-def router(desk: Desk, tokens: TokenStore, handles: Callable[[], set[str]]) -> APIRouter:
+def router(desk: Desk, identities: Identities) -> APIRouter:
     routes = APIRouter(tags=["incidents"])
 
-    async def actor(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
-        handle = tokens.authenticate(credentials.credentials) if credentials else None
-        if handle is None or handle not in handles():
-            raise Unauthenticated()
-        return handle
+    async def actor(request: Request, _: object = Depends(_bearer)) -> Caller:
+        return await identities.caller(request)
 
     for verb in VERBS:
         _route(routes, desk, verb, actor)
 
     @routes.get("/v1/whoami", summary="The person your token acts as")
-    async def whoami(handle: str = Depends(actor)) -> dict[str, str]:
-        return {"handle": handle}
+    async def whoami(caller: Caller = Depends(actor)) -> dict[str, str | None]:
+        return {"handle": caller.handle, "channel": caller.through.channel, "via": caller.through.via}
 
     @routes.get("/v1/incidents/{incident}/events", summary="The incident's timeline as server-sent events",
                 response_class=StreamingResponse)
-    async def events(incident: str, request: Request, handle: str = Depends(actor)) -> Response:
+    async def events(incident: str, request: Request, caller: Caller = Depends(actor)) -> Response:
         """`event: timeline` per timeline entry (its index as the event id, so `Last-Event-ID`
         resumes), `event: state` when stage, severity or roles change, `event: closed` at the end."""
         start = request.headers.get("last-event-id", "")
@@ -167,12 +161,12 @@ def _route(routes: APIRouter, desk: Desk, verb: Verb, actor: Callable[..., Await
     """One verb's route (and its /preview twin), with a signature FastAPI can document."""
     subject = [inspect.Parameter(verb.subject, inspect.Parameter.KEYWORD_ONLY, annotation=str)] \
         if verb.subject != "none" else []
-    who = inspect.Parameter("handle", inspect.Parameter.KEYWORD_ONLY, annotation=str, default=Depends(actor))
+    who = inspect.Parameter("caller", inspect.Parameter.KEYWORD_ONLY, annotation=Caller, default=Depends(actor))
     description = f"{verb.help}\n\nWho: {verb.who}. CLI: `warroom {verb.name}`."
 
     if verb.read:
         async def read(**kwargs: Any) -> Response:
-            kwargs.pop("handle")
+            kwargs.pop("caller")
             target = kwargs.pop(verb.subject, None) if verb.subject != "none" else None
             return await answered(desk.read(verb, target, kwargs))
 
@@ -188,8 +182,8 @@ def _route(routes: APIRouter, desk: Desk, verb: Verb, actor: Callable[..., Await
             target = kwargs.get(verb.subject) if verb.subject != "none" else None
             values = body.model_dump(exclude_none=True, mode="json")
             if preview:
-                return await answered(_previewed(desk.preview(verb, target, values, kwargs["handle"])))
-            return await answered(desk.run(verb, target, values, kwargs["handle"]))
+                return await answered(_previewed(desk.preview(verb, target, values, kwargs["caller"])))
+            return await answered(desk.run(verb, target, values, kwargs["caller"]))
 
         body = inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=model)
         post.__signature__ = inspect.Signature([*subject, who, body])  # type: ignore[attr-defined]
@@ -241,9 +235,12 @@ def _event(name: str, data: Any, event_id: int | None = None) -> bytes:
 
 def install_auth(app: FastAPI) -> None:
     async def unauthenticated(request: Request, exc: Unauthenticated) -> JSONResponse:
-        response = error(401, "a valid bearer token is required: Authorization: Bearer <token from "
-                              "`warroom token create HANDLE`>")
+        response = error(401, str(exc))
         response.headers["WWW-Authenticate"] = "Bearer"
         return response
 
+    async def forbidden(request: Request, exc: Forbidden) -> JSONResponse:
+        return error(403, str(exc))
+
     app.add_exception_handler(Unauthenticated, unauthenticated)  # type: ignore[arg-type]
+    app.add_exception_handler(Forbidden, forbidden)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from warroom.config_file import WarroomConfig, load_config
 from warroom.gateway import alerts, api, chat, report, status
 from warroom.gateway.alerts import AlertIngest
 from warroom.gateway.desk import Desk
+from warroom.gateway.identity import Identities
 from warroom.outbox import Outbox, OutboxRow
 from warroom.policy import Policy, load_policy
 from warroom.temporal.connection import Unavailable, connect
@@ -54,11 +55,10 @@ def create_app(
     policy = policy or load_policy(settings.runbooks)
     config = config or load_config(settings.config_file)
     desk = Desk(link.client, policy, settings.task_queue, settings.runbooks)
-    tokens = TokenStore(tokens_file(settings, config))
-    people = {p.handle for p in policy.roster.people}
+    identities = Identities(config.api, TokenStore(tokens_file(settings, config)), policy)
     api.install_errors(app)
     api.install_auth(app)
-    app.include_router(api.router(desk, tokens, lambda: people))
+    app.include_router(api.router(desk, identities))
     app.include_router(alerts.router(AlertIngest(config.ingest, policy, link.client, settings.task_queue)))
     app.include_router(status.router(policy, link.client, settings.runbooks / "templates" / "page"))
     app.include_router(report.router(policy, link.client))

@@ -9,6 +9,7 @@ that does not gets an ephemeral "working on it" and its result through `response
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 from collections.abc import Awaitable
@@ -24,6 +25,7 @@ from warroom.chat.answers import carry_out
 from warroom.chat.grammar import ChatError, ChatRequest, parse
 from warroom.config_file import Chat
 from warroom.gateway.desk import Desk
+from warroom.model import Origin
 from warroom.policy import Policy
 
 INLINE_S = 2.5  # under Slack's 3 s, with room for the network
@@ -83,6 +85,12 @@ async def _body(request: Request) -> bytes | None:
     return body if len(body) <= MAX_BODY else None
 
 
+def replay_key(request: Request) -> str:
+    """A signed Slack request's own identity: a replay of it (same signature, within the five
+    minutes Slack's timestamp allows) is the same Temporal Update or declaration, applied once."""
+    return "slack:" + hashlib.sha256(request.headers.get("x-slack-signature", "").encode()).hexdigest()[:32]
+
+
 def _kind(ok: bool, request: ChatRequest) -> str:
     """A change is news for the channel; a read, a preview or a refusal is for the asker alone."""
     return "in_channel" if ok and not request.verb.read and not request.preview else "ephemeral"
@@ -109,15 +117,15 @@ def router(config: Chat, policy: Policy, desk: Desk) -> APIRouter:
             return JSONResponse({"error": str(exc)}, status_code=401)
         return body
 
-    async def slash(form: dict[str, str], actor: str) -> Response:
-        """A slash command from a known person: parsed by the CLI's grammar, then answered."""
+    async def slash(form: dict[str, str], actor: str, through: Origin, request_id: str | None) -> Response:
+        """A slash command from a known person: read against the verb table, then answered."""
         try:
             request = parse(form.get("text", ""), actor, policy, form.get("channel_name", ""))
         except ChatError as exc:
             return ephemeral(str(exc))
         if isinstance(request, str):
             return ephemeral(request)
-        return await chat.answer(request, form.get("response_url"))
+        return await chat.answer(request.sent(through, request_id), form.get("response_url"))
 
     @routes.post("/v1/chat/slack/commands", summary="Slack slash command /incident")
     async def slack_command(request: Request) -> Response:
@@ -125,14 +133,15 @@ def router(config: Chat, policy: Policy, desk: Desk) -> APIRouter:
         if isinstance(body, Response):
             return body
         form = _form(body)
-        actor = slack.person_of(form.get("user_id", ""), policy)
+        user_id = form.get("user_id", "")
+        actor = slack.person_of(user_id, policy)
         if actor is None:
-            return ephemeral(slack.not_mapped(form.get("user_id", "?")))
-        return await slash(form, actor)
+            return ephemeral(slack.not_mapped(user_id or "?"))
+        return await slash(form, actor, Origin(channel="slack", via=f"slack user {user_id}"), replay_key(request))
 
     @routes.post("/v1/chat/slack/interactions", summary="Slack buttons (block_actions)")
-    async def slack_interaction(request: Request) -> Response:
-        body = await verified(request)
+    async def slack_interaction(request_: Request) -> Response:
+        body = await verified(request_)
         if isinstance(body, Response):
             return body
         try:
@@ -153,7 +162,8 @@ def router(config: Chat, policy: Policy, desk: Desk) -> APIRouter:
             await chat.reply(response_url, slack.update_usage(str(incident_id)))
         else:
             request = ChatRequest(verb=button.verb, subject=str(incident_id), command=button.command(actor))
-            await chat.in_background(request, response_url)
+            through = Origin(channel="slack", via=f"slack user {user_id}")
+            await chat.in_background(request.sent(through, replay_key(request_)), response_url)
         return Response(status_code=200)
 
     @routes.post("/v1/chat/mattermost/commands", summary="Mattermost slash command /incident")
@@ -177,6 +187,6 @@ def router(config: Chat, policy: Policy, desk: Desk) -> APIRouter:
             return ephemeral(
                 f"You (@{user_name}) are not in warroom's roster; add `mattermost: {user_name}` to your contacts."
             )
-        return await slash(form, actor)
+        return await slash(form, actor, Origin(channel="mattermost", via=f"mattermost user {user_name}"), None)
 
     return routes

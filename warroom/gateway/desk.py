@@ -15,6 +15,7 @@ from warroom import report as reports
 from warroom.action_items import AddItem, ItemState, normalize_item_id
 from warroom.commands import Command, Declare, PostUpdate, Publish
 from warroom.durations import parse_duration
+from warroom.gateway.identity import Caller
 from warroom.policy import Policy, load_policy
 from warroom.requests import Invalid, build
 from warroom.roster import HANDLE
@@ -36,31 +37,31 @@ class Desk:
             "report": self._report,
         }
 
-    async def run(self, verb: Verb, subject: str | None, body: Mapping[str, Any], actor: str) -> Any:
+    async def run(self, verb: Verb, subject: str | None, body: Mapping[str, Any], caller: Caller) -> Any:
         """Carry out a mutating verb; Invalid, Refused (UnknownIncident) and Unavailable say why not."""
         policy = load_policy(self.runbooks) if verb.command == "policy-reload" else self.policy
-        command = build(verb, body, actor, policy, subject)
-        return await self.carry_out(command, subject)
+        return await self.carry_out(through(build(verb, body, caller.handle, policy, subject), caller), subject)
 
-    async def carry_out(self, command: Any, subject: str | None) -> Any:
-        """A command already built (chat buttons build theirs directly)."""
+    async def carry_out(self, command: Any, subject: str | None, request_id: str | None = None) -> Any:
+        """A command already built (chat buttons build theirs directly). `request_id` (a signed
+        request's own) makes a replay of the same request the same command, applied once."""
         client = await self.client()
         if isinstance(command, Declare):
-            return await incidents.declare(client, self.policy, command, self.task_queue)
+            return await incidents.declare(client, self.policy, command, self.task_queue, request_id=request_id)
         if isinstance(command, Command):
-            return await incidents.send(client, _incident(subject), command)
+            return await incidents.send(client, _incident(subject), command, update_id=request_id)
         if isinstance(command, AddItem):  # the subject is its incident
             command = command.model_copy(update={"incident_id": _incident(subject)})
-            return await items.add_item(client, self.policy, command, self.task_queue)
+            return await items.add_item(client, self.policy, command, self.task_queue, origin=request_id)
         try:
             item_id = normalize_item_id(subject or "")
         except ValueError as exc:
             raise Invalid([("item", str(exc))]) from None
-        return await items.change_item(client, item_id, command)
+        return await items.change_item(client, item_id, command, update_id=request_id)
 
-    async def preview(self, verb: Verb, subject: str | None, body: Mapping[str, Any], actor: str) -> str:
+    async def preview(self, verb: Verb, subject: str | None, body: Mapping[str, Any], caller: Caller) -> str:
         """The message a previewable verb would send; nothing is sent or recorded."""
-        return await self.preview_command(build(verb, body, actor, self.policy), subject)
+        return await self.preview_command(build(verb, body, caller.handle, self.policy), subject)
 
     async def preview_command(self, command: Any, subject: str | None) -> str:
         assert isinstance(command, Publish | PostUpdate), command
@@ -114,6 +115,11 @@ class Desk:
             raise Invalid([("since", str(exc) if isinstance(exc, ValueError) else "too far back")]) from None
         found, chased = await report_facts(await self.client(), since)
         return reports.build(found, chased, self.policy, since, now)
+
+
+def through(command: Any, caller: Caller) -> Any:
+    """The command marked with where it came from (the timeline keeps it beside the actor)."""
+    return command.model_copy(update={"through": caller.through}) if isinstance(command, Command) else command
 
 
 def _incident(subject: str | None) -> str:

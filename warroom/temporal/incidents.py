@@ -4,6 +4,7 @@ Reads are queries on the live workflow, or its result once it has closed."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -30,15 +31,18 @@ from workflows.incident import IncidentInput, IncidentWorkflow
 
 
 async def declare(
-    client: Client, policy: Policy, command: Declare, task_queue: str, incident_id: str | None = None
+    client: Client, policy: Policy, command: Declare, task_queue: str, incident_id: str | None = None,
+    request_id: str | None = None,
 ) -> CommandResult:
     """Start an incident. With `incident_id` (an alert group draws it deterministically) a retry
-    finds the incident it already started instead of starting a second one."""
+    finds the incident it already started instead of starting a second one. With `request_id` (a
+    signed chat request's own) a replay of the request finds the incident the first one declared:
+    its id is drawn from the request id, and the incident's memo names the request."""
     now = datetime.now(UTC)
     command.check_new(policy, now)
     snapshot = policy.for_service(command.service)
-    for _ in range(5):  # 32^5 ids: a collision is rare, and then we draw again
-        chosen = incident_id or new_incident_id()
+    for attempt in range(5):  # 32^5 ids: a collision is rare, and then we draw again
+        chosen = incident_id or (_drawn_from(request_id) if request_id and attempt == 0 else new_incident_id())
         provisional = command.start(chosen, now, snapshot)
         try:
             await client.start_workflow(
@@ -51,18 +55,35 @@ async def declare(
                 else WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=board.search_attributes(provisional),
-                memo=board.memo(provisional),
+                memo={**board.memo(provisional), "request": request_id or ""},
                 static_summary=provisional.summary,
                 static_details=_checklist(snapshot, command.service),
             )
         except WorkflowAlreadyStartedError:
             if incident_id:
                 raise Refused(f"{incident_id} already belongs to an ended incident") from None
+            if request_id and await _declared_by(client, chosen, request_id):
+                return CommandResult(incident_id=chosen, message="already declared by this very request",
+                                     stage=Stage.detected)
             continue
         except RPCError as exc:
             raise unavailable(exc) from None
         return CommandResult(incident_id=chosen, message=provisional.timeline[-1].text, stage=Stage.detected)
     raise Unavailable("could not draw a free incident id; try again")
+
+
+def _drawn_from(request_id: str) -> str:
+    """An incident id drawn from the request id: the same request, the same id."""
+    digest = iter(hashlib.sha256(request_id.encode()).digest())
+    return new_incident_id(lambda alphabet: alphabet[next(digest) % len(alphabet)])
+
+
+async def _declared_by(client: Client, incident_id: str, request_id: str) -> bool:
+    try:
+        described = await client.get_workflow_handle(incident_id).describe()
+        return (await described.memo()).get("request") == request_id
+    except RPCError as exc:
+        raise unavailable(exc) from None
 
 
 def _checklist(policy: Policy, service: str) -> str:

@@ -82,11 +82,11 @@ async def _current(client: Client, item_id: str) -> ItemState:
         raise unavailable(exc) from None
 
 
-async def change_item(client: Client, item: str, command: ItemUpdate) -> ItemState:
+async def change_item(client: Client, item: str, command: ItemUpdate, update_id: str | None = None) -> ItemState:
     item_id = normalize_item_id(item)
     handle = client.get_workflow_handle_for(ActionItemWorkflow.run, item_id)
     try:
-        return await handle.execute_update(ActionItemWorkflow.change, command)
+        return await handle.execute_update(ActionItemWorkflow.change, command, id=update_id)
     except WorkflowUpdateFailedError as exc:
         raise Refused(exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)) from None
     except RPCError as exc:
