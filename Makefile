@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 
 CALENDARS := week-1 week-2 week-3 weekend-night
 
-.PHONY: up test lint test-calendars install install-test alertmanager bench clean
+.PHONY: up test lint test-calendars install install-test alertmanager chromium oidc-provider bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ up: install
 
 # Lint, the whole suite on the real clock, then the tests that run no workflow once per calendar
 # (tests/calendar.py): three rotation weeks and a weekend night.
-test: install-test alertmanager lint
+test: install-test alertmanager chromium oidc-provider lint
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-calendars
 
@@ -41,6 +41,17 @@ alertmanager:
 	  echo "installing prometheus-alertmanager (Debian) for the end-to-end alert test"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager; }
+
+# The web app's browser tests drive Debian's chromium (Playwright, no browser download) and sign in
+# through a real OpenID provider (panva/oidc-provider, run with node).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "installing chromium (Debian) for the web app's browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+oidc-provider:
+	@test -d tests/e2e/oidc/node_modules/oidc-provider || npm ci --prefix tests/e2e/oidc --no-audit --no-fund --silent
 
 bench: install-test
 	$(BIN)/python bench/brain.py

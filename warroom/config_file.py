@@ -282,12 +282,15 @@ class Chat(Frozen):
 
 class OpenIdConnect(Frozen):
     """Single sign-on: an ID or access token from this issuer is accepted as a bearer token; its
-    e-mail claim must match a roster person's `contacts.email`."""
+    e-mail claim must match a roster person's `contacts.email`. With a client id (and secret), the
+    web app signs people in by the authorization-code flow with PKCE."""
 
     issuer: str
     audience: str
     jwks_url: str | None = None  # default: the issuer's discovery document's jwks_uri
     email_claim: str = "email"
+    client_id: str | None = None  # the web app's client at the issuer
+    client_secret: SecretRef | None = None
 
 
 class TrustedProxy(Frozen):
@@ -314,6 +317,8 @@ class Api(Frozen):
     tokens_file: Path | None = None  # default: tokens.json in the data dir
     oidc: OpenIdConnect | None = None
     trusted_proxy: TrustedProxy | None = None
+    session_secret: SecretRef | None = None  # signs the web app's session cookies; default: a key in the data dir
+    secure_cookies: bool = False  # set when the gateway is served over HTTPS (behind a TLS proxy)
 
 
 class WarroomConfig(Frozen):

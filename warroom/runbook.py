@@ -4,6 +4,7 @@ it, what the status page calls its parts, and the checklist a responder follows 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -49,6 +50,16 @@ class Sme(Frozen):
     expertise: tuple[str, ...] = Field(min_length=1)
 
 
+Fact = Literal["acknowledged", "severity", "ic", "comms", "smes", "tracks", "stakeholder_notice", "update"]
+"""What the timeline can tell of a checklist step: acknowledged, the severity confirmed by a person,
+an IC, a comms lead, SMEs, SMEs each on a track, the stakeholder notice sent, an internal update."""
+
+
+class ChecklistStep(Frozen):
+    step: str
+    done_when: tuple[Fact, ...] = ()  # ticked once all of these hold; () : a person ticks it
+
+
 class Runbook(Frozen):
     service: str
     title: str
@@ -58,7 +69,7 @@ class Runbook(Frozen):
     severity_map: dict[str, Severity] = {}  # alert label value -> incident severity
     smes: tuple[Sme, ...] = ()
     components: tuple[str, ...] = ()  # status-page components
-    checklist: tuple[str, ...] = ()
+    checklist: tuple[str | ChecklistStep, ...] = ()  # R-F15-11: a plain line, or {step, done_when}
     templates: dict[str, str] = {}  # overrides, loaded from runbooks/templates/<service>/ (not written here)
 
     @field_validator("match", mode="before")
@@ -79,6 +90,10 @@ class Runbook(Frozen):
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", value):
             raise ValueError(f"{value!r} is not a service name: lower-case letters, digits and -")
         return value
+
+    @property
+    def steps(self) -> tuple[ChecklistStep, ...]:
+        return tuple(ChecklistStep(step=s) if isinstance(s, str) else s for s in self.checklist)
 
     def matches(self, labels: dict[str, str]) -> bool:
         return any(all(m.matches(labels) for m in group) for group in self.match)

@@ -3,8 +3,9 @@ that `warroom show`, the REST API and the web board print."""
 
 from __future__ import annotations
 
-from warroom.actions import Action
+from warroom.actions import Action, ActionKind
 from warroom.model import Model
+from warroom.policy import Policy
 from warroom.state import IncidentState, Stage
 
 
@@ -15,16 +16,64 @@ class CommandResult(Model):
     warnings: tuple[str, ...] = ()  # e.g. a review's blameless-wording warnings, line by line
 
 
+class ChecklistItem(Model):
+    step: str
+    done: bool
+    automatic: bool  # ticked by the timeline's facts (runbook done_when), not by hand
+
+
 class IncidentView(Model):
-    """The state and the deadlines ahead."""
+    """The state, the deadlines ahead and the runbook's checklist (the live incident's)."""
 
     state: IncidentState
     upcoming: tuple[Action, ...]
+    checklist: tuple[ChecklistItem, ...] = ()
 
     def deadlines(self) -> list[dict[str, object]]:
-        """The deadlines ahead as people read them: what, for whom, which rule, when."""
+        """The deadlines ahead as people read them: what happens, to whom, why, by which rule, when."""
         return [
-            {"at": a.at.isoformat(), "what": a.reason, "kind": a.kind.value, "who": list(a.audience), "rule": a.rule,
-             "key": a.key}
+            {"at": a.at.isoformat(), "title": f"{DOES[a.kind]} {', '.join(a.audience) or 'nobody yet'}",
+             "what": a.reason, "kind": a.kind.value, "who": list(a.audience), "rule": a.rule, "key": a.key}
             for a in self.upcoming
         ]
+
+
+DOES = {
+    ActionKind.page: "page", ActionKind.escalate: "escalate to", ActionKind.notify: "tell",
+    ActionKind.remind: "remind", ActionKind.ticket: "open a ticket for", ActionKind.resolve: "resolve for",
+    ActionKind.publish: "send the", ActionKind.status: "post to the", ActionKind.channel: "post to",
+    ActionKind.items: "start",
+}
+
+
+def checklist(state: IncidentState, policy: Policy) -> tuple[ChecklistItem, ...]:
+    """R-F15-11: the runbook's steps, each ticked once the timeline shows what it asks for."""
+    facts = {
+        "acknowledged": state.acknowledged_at is not None,
+        "severity": state.severity_confirmed,
+        "ic": state.ic is not None,
+        "comms": state.comms is not None,
+        "smes": bool(state.smes),
+        "tracks": bool(state.smes) and all(s.track for s in state.smes),
+        "stakeholder_notice": bool(state.sent("stakeholder")),
+        "update": bool(state.updates),
+    }
+    return tuple(
+        ChecklistItem(step=step.step, done=bool(step.done_when) and all(facts[f] for f in step.done_when),
+                      automatic=bool(step.done_when))
+        for step in policy.runbook(state.service).steps
+    )
+
+
+def in_words(seconds: float) -> str:
+    """`in 4 min`, `in 1 h 20 min`, `now`: a countdown as people say it."""
+    seconds = round(seconds)
+    if seconds <= 0:
+        return "now"
+    if seconds < 60:
+        return f"in {seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"in {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"in {hours} h {minutes} min" if minutes else f"in {hours} h"

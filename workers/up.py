@@ -29,6 +29,7 @@ from warroom.cli.client import write_login
 from warroom.config import Settings
 from warroom.config_file import load_config
 from warroom.gateway.app import create_app
+from warroom.gateway.session import SignInLinks
 from warroom.policy import load_policy
 from warroom.temporal.connection import Unavailable, connect, dev_server_flags
 from warroom.tokens import TokenStore, tokens_file
@@ -98,6 +99,8 @@ def check_ports(host: str, ports: dict[str, int]) -> None:
     """Every port free to bind, or a Refusal naming the first taken one and its option."""
     for option, port in ports.items():
         with socket.socket() as probe:
+            # as the servers bind: a port in TIME_WAIT after recent connections is free to them
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((host, port))
             except OSError:
@@ -151,15 +154,16 @@ async def _run(settings: Settings, temporal_port: int, ui_port: int, http_port: 
         client = await _wait_ready(settings, server, stop)
         if client is None:
             return 0 if stop.is_set() else 1
-        gateway = EmbeddedServer(
-            uvicorn.Config(create_app(settings, client), host=host, port=http_port, log_level="warning", lifespan="off")
-        )
-        worker = asyncio.create_task(run_worker(settings, stop, client))
-        web = asyncio.create_task(gateway.serve())
         url = f"http://{host}:{http_port}"
         logins, operator = write_local_logins(settings, url)
+        links = SignInLinks()
+        gateway = EmbeddedServer(uvicorn.Config(create_app(settings, client, links=links), host=host, port=http_port,
+                                                log_level="warning", lifespan="off"))
+        worker = asyncio.create_task(run_worker(settings, stop, client))
+        web = asyncio.create_task(gateway.serve())
         print(
             f"warroom is up\n"
+            f"  the board   {url}/signin/link?code={links.issue(operator)}  (one-time sign-in as {operator})\n"
             f"  Temporal    {settings.temporal_address}  (SQLite: {settings.data_dir / 'temporal.sqlite'})\n"
             f"  Temporal UI http://{host}:{ui_port}/namespaces/{settings.namespace}/workflows\n"
             f"  gateway     {url}/healthz  (REST API: {url}/docs, alerts: /v1/alerts/…, chat: /v1/chat/…)\n"

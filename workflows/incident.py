@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from warroom.publicpage import public_update
     from warroom.state import IncidentState
     from warroom.temporal import board
-    from warroom.views import CommandResult, IncidentView
+    from warroom.views import CommandResult, IncidentView, checklist
     from workflows.channel_archive import ArchiveLater, ChannelArchiveWorkflow
 
 DELIVER = {  # how each channel's actions leave the workflow (warroom.actions.SPEC names the channel)
@@ -133,7 +133,8 @@ class IncidentWorkflow:
 
     @workflow.query
     def view(self) -> IncidentView:
-        return IncidentView(state=self.state, upcoming=self.decision.upcoming)
+        return IncidentView(state=self.state, upcoming=self.decision.upcoming,
+                            checklist=checklist(self.state, self.policy))
 
     async def _deliver(self, action: Action) -> None:
         """Hand one due action to its channel's activity; record it done when it has gone out."""

@@ -46,13 +46,15 @@ def incident(view: dict[str, Any]) -> None:
     smes = ", ".join(f"{s['handle']} ({s['track']})" if s.get("track") else s["handle"] for s in state["smes"]) or "—"
     console.print(f"IC {state.get('ic') or '—'} · comms {state.get('comms') or '—'} · SMEs {smes}")
     console.print(f"flags: {', '.join(state['flags']) or 'none'}")
+    if view.get("checklist"):
+        console.print("[bold]runbook checklist[/bold] (R-F15-11)")
+        for n, item in enumerate(view["checklist"], start=1):
+            console.print(f"  {'[x]' if item['done'] else '[ ]'} {n}. {item['step']}", markup=False)
     if view.get("deadlines"):
         console.print("[bold]next deadlines[/bold]")
         for deadline in view["deadlines"][:6]:
-            who = ", ".join(deadline["who"]) or "nobody yet"
-            console.print(
-                f"  {_in(deadline['at'], now):>10}  {deadline['what']} → {who}  [dim]{deadline['rule']}[/dim]"
-            )
+            console.print(f"  {_in(deadline['at'], now):>10}  {deadline['title']}: {deadline['what']}  "
+                          f"[dim]{deadline['rule']}[/dim]")
     table = _table("time (UTC)", "who", "what", title="timeline")
     folded = 0
     for event in state["timeline"]:

@@ -51,6 +51,19 @@ def _who(groups: tuple[Who, ...], state: IncidentState, policy: Policy) -> str:
     return " or ".join(named) or "nobody yet"
 
 
+def allowed(name: str, actor: str, state: IncidentState, policy: Policy) -> str | None:
+    """May `actor` use permission `name` now? "yes", "with_reason", or None: what the web app asks
+    to show exactly the forms its viewer may use."""
+    rules = policy.rules.permissions.of(name)
+    if state.acknowledged_at is None and may_acknowledge(actor, state, policy):
+        state = state.model_copy(update={"acknowledged_by": actor})  # their first command acknowledges
+    if any(actor in members(who, state, policy) for who in rules.who):
+        return "yes"
+    if any(actor in members(who, state, policy) for who in rules.with_reason):
+        return "with_reason"
+    return None
+
+
 def may_acknowledge(actor: str, state: IncidentState, policy: Policy) -> bool:
     """R-F15-7: is this person one whose first response counts as the acknowledgement?"""
     allowed = policy.rules.permissions.acknowledge

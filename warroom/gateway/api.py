@@ -135,16 +135,20 @@ def router(desk: Desk, identities: Identities) -> APIRouter:
 
     @routes.get("/v1/incidents/{incident}/events", summary="The incident's timeline as server-sent events",
                 response_class=StreamingResponse)
-    async def events(incident: str, request: Request, caller: Caller = Depends(actor)) -> Response:
+    async def events(incident: str, request: Request, caller: Caller = Depends(actor),
+                     since: int | None = Query(None, ge=0, le=1_000_000, description="skip the first N entries")
+                     ) -> Response:
         """`event: timeline` per timeline entry (its index as the event id, so `Last-Event-ID`
-        resumes), `event: state` when stage, severity or roles change, `event: closed` at the end."""
+        resumes), `event: state` when stage, severity or roles change, `event: closed` at the end.
+        `?since=N` starts after the first N entries and with the state as it is (a page drawn now)."""
         start = request.headers.get("last-event-id", "")
-        first = int(start) + 1 if start.isdigit() else 0
+        first = int(start) + 1 if start.isdigit() and len(start) < 8 else since or 0
         try:
             view = await desk.read(_SHOW, incident, {})
         except (Invalid, Refused, Unavailable) as exc:
             return await answered(_raise(exc))
-        return StreamingResponse(_stream(desk, incident, view, first, request), media_type="text/event-stream",
+        return StreamingResponse(_stream(desk, incident, view, first, request, quiet_start=since is not None),
+                                 media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     return routes
@@ -200,15 +204,21 @@ async def _previewed(work: Awaitable[str]) -> dict[str, str]:
     return {"preview": await work}
 
 
-async def _stream(desk: Desk, incident: str, view: Any, first: int, request: Request) -> AsyncIterator[bytes]:
-    sent, last_state, quiet = first, None, 0.0
+def _summary(state: Any) -> dict[str, Any]:
+    return {"stage": state.stage.value, "severity": state.severity.value, "ic": state.ic, "comms": state.comms,
+            "acknowledged_by": state.acknowledged_by}
+
+
+async def _stream(desk: Desk, incident: str, view: Any, first: int, request: Request,
+                  quiet_start: bool = False) -> AsyncIterator[bytes]:
+    sent, quiet = first, 0.0
+    last_state = _summary(view.state) if quiet_start else None
     while True:
         state = view.state
         for index, event in enumerate(state.timeline[sent:], start=sent):
             yield _event("timeline", event.model_dump(mode="json"), index)
         sent = max(sent, len(state.timeline))
-        summary = {"stage": state.stage.value, "severity": state.severity.value, "ic": state.ic,
-                   "comms": state.comms, "acknowledged_by": state.acknowledged_by}
+        summary = _summary(state)
         if summary != last_state:
             yield _event("state", summary)
             last_state = summary

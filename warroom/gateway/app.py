@@ -7,15 +7,18 @@ import asyncio
 
 from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
 from temporalio.client import Client
 
 from warroom import __version__
 from warroom.config import Settings
 from warroom.config_file import WarroomConfig, load_config
-from warroom.gateway import alerts, api, chat, report, status
+from warroom.gateway import alerts, api, chat, report, status, web
 from warroom.gateway.alerts import AlertIngest
 from warroom.gateway.desk import Desk
 from warroom.gateway.identity import Identities
+from warroom.gateway.session import SESSION_MAX_AGE_S, SignInLinks, session_key
 from warroom.outbox import Outbox, OutboxRow
 from warroom.policy import Policy, load_policy
 from warroom.temporal.connection import Unavailable, connect
@@ -37,13 +40,32 @@ class TemporalLink:
             return self._client
 
 
+def _oauth(config: WarroomConfig) -> object | None:
+    """The web app's OpenID Connect client (authorization code with PKCE), when one is configured."""
+    oidc = config.api.oidc
+    if oidc is None or oidc.client_id is None:
+        return None
+    from authlib.integrations.starlette_client import OAuth
+
+    oauth = OAuth()
+    oauth.register(
+        "oidc", client_id=oidc.client_id,
+        client_secret=oidc.client_secret.value() if oidc.client_secret else None,
+        server_metadata_url=oidc.issuer.rstrip("/") + "/.well-known/openid-configuration",
+        client_kwargs={"scope": "openid email", "code_challenge_method": "S256"},
+    )
+    return oauth
+
+
 def create_app(
     settings: Settings,
     client: Client | None = None,
     policy: Policy | None = None,
     config: WarroomConfig | None = None,
+    links: SignInLinks | None = None,
 ) -> FastAPI:
-    """The gateway; `policy` and `config` default to the files the settings name."""
+    """The gateway; `policy` and `config` default to the files the settings name. `links` are the
+    one-time sign-in links of `warroom up`."""
     app = FastAPI(
         title="warroom", version=__version__,
         description="Incident command on Temporal: the REST API (every verb of the CLI and chat, "
@@ -56,9 +78,16 @@ def create_app(
     config = config or load_config(settings.config_file)
     desk = Desk(link.client, policy, settings.task_queue, settings.runbooks)
     identities = Identities(config.api, TokenStore(tokens_file(settings, config)), policy)
+    secret = config.api.session_secret.value() if config.api.session_secret else None
+    app.add_middleware(SessionMiddleware, secret_key=session_key(secret, settings.data_dir),
+                       session_cookie="warroom_session", max_age=SESSION_MAX_AGE_S, same_site="lax",
+                       https_only=config.api.secure_cookies)
     api.install_errors(app)
     api.install_auth(app)
     app.include_router(api.router(desk, identities))
+    app.include_router(web.router(web.Web(desk, policy, config.api, links or SignInLinks(), _oauth(config),
+                                          identities)))
+    app.mount("/static", StaticFiles(directory=web.HERE / "static"), name="static")
     app.include_router(alerts.router(AlertIngest(config.ingest, policy, link.client, settings.task_queue)))
     app.include_router(status.router(policy, link.client, settings.runbooks / "templates" / "page"))
     app.include_router(report.router(policy, link.client))

@@ -24,6 +24,7 @@ import jwt
 from fastapi import Request
 
 from warroom.config_file import Api
+from warroom.gateway.session import viewer
 from warroom.model import Origin
 from warroom.policy import Policy
 from warroom.tokens import TokenStore
@@ -64,8 +65,21 @@ class Identities:
         proxy = self.api.trusted_proxy
         if proxy is not None and request.headers.get(proxy.header) and self._from_proxy(request):
             return Caller(self._person(request.headers[proxy.header]), Origin(channel="web", via="proxy"))
+        seen = viewer(request) if "session" in request.scope and request.method == "GET" else None
+        if seen is not None and seen.handle in self.people:  # the web app's own reads (its live updates)
+            return Caller(seen.acting_as, Origin(channel="web", via=seen.via))
         raise Unauthenticated("a valid bearer token is required: Authorization: Bearer <token from "
                               "`warroom token create HANDLE`>")
+
+    def proxied(self, request: Request) -> str | None:
+        """The person a trusted proxy's header names, on a request from the proxy; else None."""
+        proxy = self.api.trusted_proxy
+        if proxy is None or not request.headers.get(proxy.header) or not self._from_proxy(request):
+            return None
+        try:
+            return self._person(request.headers[proxy.header])
+        except Unauthenticated:
+            return None
 
     def _token(self, token: str, behalf: str, channel: str) -> Caller:
         record = self.tokens.authenticate(token)

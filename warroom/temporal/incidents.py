@@ -88,7 +88,7 @@ async def _declared_by(client: Client, incident_id: str, request_id: str) -> boo
 
 def _checklist(policy: Policy, service: str) -> str:
     runbook = policy.runbook(service)
-    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(runbook.checklist, start=1))
+    steps = "\n".join(f"{n}. {step.step}" for n, step in enumerate(runbook.steps, start=1))
     return f"**Runbook: {runbook.title}**\n\n{steps}" if steps else f"**Runbook: {runbook.title}**"
 
 
