@@ -44,6 +44,7 @@ class Card:
     game_day: bool
     next: Deadline | None
     mine: bool
+    detected_at: datetime
 
 
 def age(state: IncidentState, now: datetime) -> str:
@@ -65,13 +66,14 @@ def card(view: IncidentView, handle: str, now: datetime) -> Card:
         id=state.id, severity=state.severity.value, title=state.title, service=state.service, stage=state.stage.value,
         ic=state.ic, age=age(state, now), acknowledged=state.acknowledged_at is not None, game_day=state.game_day,
         next=Deadline.of(upcoming, now) if upcoming else None, mine=involved(state, handle),
+        detected_at=state.detected_at,
     )
 
 
 def board_order(cards: list[Card]) -> list[Card]:
     """Most severe first, then the oldest: what needs a commander most stands at the top."""
     rank = {s.value: n for n, s in enumerate(Severity)}
-    return sorted(cards, key=lambda c: (rank.get(c.severity, 9), c.stage == Stage.closed.value, c.id))
+    return sorted(cards, key=lambda c: (c.stage == Stage.closed.value, rank.get(c.severity, 9), c.detected_at))
 
 
 @dataclass

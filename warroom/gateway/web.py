@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -36,6 +36,7 @@ from warroom.verbs import BY_NAME, Verb
 HERE = Path(__file__).parent
 BOARD_POLL_S = 2.0
 BOARD_LIMIT = 60
+RECENTLY_CLOSED = timedelta(days=7)  # how long a closed incident stays on the board's second tab
 
 
 def environment() -> jinja2.Environment:
@@ -73,10 +74,13 @@ class Web:
         service, severity = request.query_params.get("service") or None, request.query_params.get("sev") or None
         mine = request.query_params.get("mine") == "1"
         game = request.query_params.get("game_day") or None
+        now = datetime.now(UTC)
         try:
             rows = await self.desk.read(BY_NAME["list"], None, {"all": tab == "review", "service": service,
                                                                 "severity": severity, "game_day": game})
-            wanted = [r for r in rows if (r.stage in ("in_review", "closed")) == (tab == "review")][:BOARD_LIMIT]
+            recent = now - RECENTLY_CLOSED
+            wanted = [r for r in rows if (r.stage in ("in_review", "closed")) == (tab == "review")
+                      and not (r.stage == "closed" and r.resolved_at and r.resolved_at < recent)][:BOARD_LIMIT]
             views = await asyncio.gather(*(self.desk.read(BY_NAME["show"], r.id, {}) for r in wanted))
         except Invalid as exc:
             return self.render(request, "board.html.j2", status=422, cards=[], tab=tab, error=str(exc),
@@ -84,7 +88,6 @@ class Web:
         except Unavailable as exc:
             return self.render(request, "board.html.j2", status=503, cards=[], tab=tab, error=str(exc),
                                filters=request.query_params, digest="")
-        now = datetime.now(UTC)
         digest = _digest(await self.desk.read(BY_NAME["list"], None, {"all": False}))  # what the page shows
         cards = [pages.card(v, seen.acting_as, now) for v in views]
         cards = pages.board_order([c for c in cards if c.mine or not mine])
