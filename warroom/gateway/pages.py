@@ -5,7 +5,7 @@ responder reads them, and an incident page's sections with exactly the forms its
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from warroom.actions import Action
 from warroom.commands.authority import allowed
@@ -13,6 +13,7 @@ from warroom.durations import format_duration
 from warroom.policy import Policy
 from warroom.severity import Severity
 from warroom.state import IncidentState, Stage, Status
+from warroom.temporal.incidents import IncidentRow
 from warroom.views import DOES, IncidentView, in_words
 
 
@@ -49,7 +50,10 @@ class Card:
 
 def age(state: IncidentState, now: datetime) -> str:
     """How long it has been open, to the minute: `1h12m`."""
-    seconds = max(int(((state.resolved_at or now) - state.detected_at).total_seconds()), 0)
+    return _minutes(max(int(((state.resolved_at or now) - state.detected_at).total_seconds()), 0))
+
+
+def _minutes(seconds: int) -> str:
     return format_duration(timedelta(minutes=seconds // 60)) if seconds >= 60 else f"{seconds}s"
 
 
@@ -67,6 +71,26 @@ def card(view: IncidentView, handle: str, now: datetime) -> Card:
         ic=state.ic, age=age(state, now), acknowledged=state.acknowledged_at is not None, game_day=state.game_day,
         next=Deadline.of(upcoming, now) if upcoming else None, mine=involved(state, handle),
         detected_at=state.detected_at,
+    )
+
+
+def card_of_row(row: IncidentRow) -> Card:
+    """A card from visibility alone, when the incident's live view cannot be had."""
+    detected = row.detected_at or datetime.now(UTC)
+    seconds = max(int(((row.resolved_at or datetime.now(UTC)) - detected).total_seconds()), 0)
+    return Card(
+        id=row.id,
+        severity=row.severity,
+        title=row.title,
+        service=row.service,
+        stage=row.stage,
+        ic=row.commander,
+        age=_minutes(seconds),
+        acknowledged=row.status != Status.detected.value,
+        game_day=row.game_day,
+        next=None,
+        mine=False,
+        detected_at=detected,
     )
 
 

@@ -36,6 +36,7 @@ from warroom.verbs import BY_NAME, Verb
 HERE = Path(__file__).parent
 BOARD_POLL_S = 2.0
 BOARD_LIMIT = 60
+BOARD_VIEW_S = 3.0
 RECENTLY_CLOSED = timedelta(days=7)  # how long a closed incident stays on the board's second tab
 
 
@@ -81,7 +82,7 @@ class Web:
             recent = now - RECENTLY_CLOSED
             wanted = [r for r in rows if (r.stage in ("in_review", "closed")) == (tab == "review")
                       and not (r.stage == "closed" and r.resolved_at and r.resolved_at < recent)][:BOARD_LIMIT]
-            views = await asyncio.gather(*(self.desk.read(BY_NAME["show"], r.id, {}) for r in wanted))
+            views = await asyncio.gather(*(self._view(r.id) for r in wanted))
         except Invalid as exc:
             return self.render(request, "board.html.j2", status=422, cards=[], tab=tab, error=str(exc),
                                filters=request.query_params, digest="")
@@ -89,10 +90,19 @@ class Web:
             return self.render(request, "board.html.j2", status=503, cards=[], tab=tab, error=str(exc),
                                filters=request.query_params, digest="")
         digest = _digest(await self.desk.read(BY_NAME["list"], None, {"all": False}))  # what the page shows
-        cards = [pages.card(v, seen.acting_as, now) for v in views]
+        cards = [pages.card(v, seen.acting_as, now) if v is not None else pages.card_of_row(r)
+                 for r, v in zip(wanted, views, strict=True)]
         cards = pages.board_order([c for c in cards if c.mine or not mine])
         return self.render(request, "board.html.j2", status=422 if refused else 200, cards=cards, tab=tab,
                            error=refused, filters=request.query_params, digest=digest)
+
+    async def _view(self, incident: str) -> Any:
+        """An incident's live view for its card, or None when its workflow does not answer soon
+        (its worker is down): the card then shows what visibility knows, the board still loads."""
+        try:
+            return await asyncio.wait_for(self.desk.read(BY_NAME["show"], incident, {}), timeout=BOARD_VIEW_S)
+        except (TimeoutError, Unavailable, Refused):
+            return None
 
     async def incident(self, request: Request, seen: Viewer, incident: str, status: int = 200,
                        refused: Mapping[str, str] | None = None) -> HTMLResponse:
