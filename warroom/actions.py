@@ -86,6 +86,7 @@ class Publishing(Model):
 
     type: Literal["publishing"] = "publishing"
     message: CommsKind
+    next_update_at: AwareDatetime | None = None  # the promise it makes, when not the severity's cadence
 
 
 class StatusPost(Model):
@@ -167,8 +168,28 @@ class Keys:
         return f"page:{severity}"
 
     @staticmethod
+    def page_confirmed(severity: str) -> str:
+        """The rest of a severity's pages, held until a person confirms an alert's severity."""
+        return f"page:{severity}:confirmed"
+
+    @staticmethod
     def notify(severity: str) -> str:
         return f"notify:{severity}"
+
+    @staticmethod
+    def chase(key: str, number: int) -> str:
+        """The n-th repeat of a reminder nobody answered (chase until done)."""
+        return f"{key}:chase:{number}"
+
+    @staticmethod
+    def ack_repeat(round_: int) -> str:
+        return f"ack:repeat:{round_}"
+
+    @staticmethod
+    def sme_page(handle: str) -> str:
+        return f"sme:page:{handle}"
+
+    STAKEHOLDER_FINAL = "comms:stakeholder:final"
 
     TICKET = "ticket:open"
     REPAGE = "ack:repage"

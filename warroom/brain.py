@@ -101,6 +101,36 @@ class _Context:
     def chain(self) -> list[tuple[str, str]]:
         return self.team.chain(self.rota_time)
 
+    @property
+    def chasing(self) -> bool:
+        """Brain version 7: reminders repeat until done, clocks start where PROCESS.md says."""
+        return self.state.version >= 7
+
+    def held_until(self, at: datetime) -> datetime | None:
+        """For a severity no person has confirmed (an alert's), when the pages and notices beyond
+        the on-call may go out: at the confirmation, or `alerts.confirm_within` after `at`."""
+        state = self.state
+        if not self.chasing or (state.severity_confirmed and (state.confirmed_at is None or state.confirmed_at <= at)):
+            return None
+        if state.severity_confirmed and state.confirmed_at is not None:
+            return state.confirmed_at
+        return at + self.policy.rules.alerts.confirm_within
+
+    def chase(self, key: str, rule: str, first: datetime, ladder: tuple[tuple[str, ...], ...],
+              reason: str) -> Iterator[Action]:
+        """Chase until done: the reminder repeats every `chase.every` from `first`, one rung up
+        the ladder after `chase.escalate_after` unanswered repeats; only the latest fires."""
+        rungs = tuple(rung for rung in ladder if rung)
+        if not rungs:
+            return
+        chase = self.policy.rules.chase
+        for number, at in series(first, chase.every, self.now):
+            if number > chase.up_to:
+                return
+            rung = min((number - 1) // chase.escalate_after, len(rungs) - 1)
+            yield self.action(Keys.chase(key, number), K.remind if rung == 0 else K.escalate, rule, at, rungs[rung],
+                              f"{reason} (still not done: reminder {number + 1})")
+
     def resolve(self, targets: tuple[Target, ...]) -> tuple[str, ...]:
         """Target names to roster handles, in order, each once; empty when nobody holds them."""
         found: list[str] = []
@@ -174,6 +204,7 @@ def _obligations(ctx: _Context) -> Iterator[Action]:
         yield from _update_promises(ctx)
         yield from _communication_deadlines(ctx)
         yield from _sme_reports(ctx)
+        yield from _sme_pages(ctx)
         yield from _duration_escalations(ctx)
     yield from _alerts_quiet(ctx)
     yield from _deliveries(ctx)
@@ -182,6 +213,7 @@ def _obligations(ctx: _Context) -> Iterator[Action]:
     yield from _manual_escalations(ctx)
     yield from _review(ctx)
     yield from _review_items(ctx)
+    yield from _stakeholder_final(ctx)
 
 
 def _severity_response(ctx: _Context) -> Iterator[Action]:
@@ -201,15 +233,26 @@ def _severity_response(ctx: _Context) -> Iterator[Action]:
         targets = tuple(h for h in ctx.resolve(severity_rules.page) if h not in paged)
         paged |= set(targets)
         names = ", ".join(t.value for t in severity_rules.page)
-        yield ctx.action(
-            Keys.page(entry.severity), K.page, "R-SEV-6", entry.at, targets,
-            f"{entry.severity}: paging {names}",
-        )
+        held = ctx.held_until(entry.at)
+        if held is not None:  # R-F15-8: an alert's severity pages the responders now, leadership once confirmed
+            leaders = set(ctx.resolve((Target.leadership,)))  # the responders work at once, leaders wait
+            first = tuple(h for h in targets if h not in leaders)
+            yield ctx.action(Keys.page(entry.severity), K.page, "R-SEV-6", entry.at, first,
+                             f"{entry.severity} (from an alert, not yet confirmed): paging the responders")
+            yield ctx.action(Keys.page_confirmed(entry.severity), K.page, "R-SEV-6", held,
+                             tuple(h for h in targets if h not in first),
+                             f"{entry.severity} confirmed (or unanswered for "
+                             f"{format_duration(rules.alerts.confirm_within)}): paging {names}")
+        else:
+            yield ctx.action(
+                Keys.page(entry.severity), K.page, "R-SEV-6", entry.at, targets,
+                f"{entry.severity}: paging {names}",
+            )
         if severity_rules.notify:
             targets = tuple(h for h in ctx.resolve(severity_rules.notify) if h not in told)
             told |= set(targets)
             yield ctx.action(
-                Keys.notify(entry.severity), K.notify, "R-SEV", entry.at, targets,
+                Keys.notify(entry.severity), K.notify, "R-SEV", held or entry.at, targets,
                 f"{entry.severity}: notifying {', '.join(t.value for t in severity_rules.notify)}",
             )
 
@@ -233,6 +276,17 @@ def _acknowledge(ctx: _Context) -> Iterator[Action]:
         yield ctx.action(
             Keys.ack_escalation(layer), K.escalate, "R-F15-7", start + waited, (handle,),
             f"not acknowledged after {format_duration(waited)}: paging the {layer}",
+        )
+    if not ctx.chasing:
+        return
+    last = ack.within + max(len(chain) - 2, 0) * ack.escalate_every
+    everyone = tuple(handle for _, handle in chain)
+    for round_ in range(1, ack.repeat + 1):  # PagerDuty repeats a policy up to 9 times
+        waited = last + round_ * ack.escalate_every
+        yield ctx.action(
+            Keys.ack_repeat(round_), K.escalate, "R-F15-7", start + waited, everyone,
+            f"still not acknowledged after {format_duration(waited)}: paging the whole chain again "
+            f"({round_} of {ack.repeat})",
         )
 
 
@@ -268,6 +322,10 @@ def _first_fifteen(ctx: _Context) -> Iterator[Action]:
                 ctx.resolve(expectation.escalate_to),
                 f"still missing after {format_duration(late)}: {what}",
             )
+            if ctx.chasing:
+                ladder = (ctx.resolve(expectation.escalate_to), ctx.resolve((Target.leadership,)))
+                yield from ctx.chase(Keys.first_fifteen(name, "escalate"), rule,
+                                     start + late + ctx.policy.rules.chase.every, ladder, f"missing: {what}")
 
 
 def _update_promises(ctx: _Context) -> Iterator[Action]:
@@ -291,8 +349,14 @@ def _update_promises(ctx: _Context) -> Iterator[Action]:
             Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due + ic_after, ctx.resolve((Target.ic,)),
             promised + f"; the comms lead was reminded {format_duration(ic_after)} ago",
         )
+        last = due + ic_after
     else:
         yield ctx.action(Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due, ctx.resolve((Target.ic,)), promised)
+        last = due
+    if ctx.chasing:
+        ladder = (ctx.resolve((Target.ic,)), ctx.resolve((Target.manager,)))
+        yield from ctx.chase(Keys.update_due(n, "ic"), "R-COMM-15", last + ctx.policy.rules.chase.every, ladder,
+                             promised)
 
 
 _COMMS = {
@@ -317,28 +381,50 @@ def _communication_deadlines(ctx: _Context) -> Iterator[Action]:
         ("executive", severity.executive_update_every, policy.executive_update),
     ):
         sent = state.sent(kind)
-        if every is None or (kind == "stakeholder" and sent):
+        if kind == "stakeholder" and sent and ctx.chasing:  # R-COMM-15: its "next update" is kept too
+            every = severity.internal_update_every
+        if every is None or (kind == "stakeholder" and sent and not ctx.chasing):
             continue
-        base = sent[-1].at if sent else start
+        # v7: the stakeholder notice counts from the declaration, whatever the business hours
+        begun = state.severities[0].at if ctx.chasing and kind == "stakeholder" else start
+        base = sent[-1].at if sent else begun
         due = sent[-1].next_update_at if sent and sent[-1].next_update_at else base + every
+        held = ctx.held_until(state.severities[0].at) if kind != "customer" else None
+        if held is not None and not sent:
+            due = max(due, held)  # an unconfirmed alert's severity tells nobody beyond the on-call yet
         name, rule = _COMMS[kind]
         n = len(sent)
         if due > base:
             lead = ctx.resolve((Target.comms,)) or ctx.resolve((Target.comms_pool,))
+            # halfway; v7: a deadline stretched past a night (SEV3) is reminded half a period before it
+            ahead = min(due - base, every) / 2 if ctx.chasing else (due - base) / 2
             yield ctx.action(
-                Keys.comms_deadline(kind, n, "remind"), K.remind, rule, base + (due - base) / 2, lead,
+                Keys.comms_deadline(kind, n, "remind"), K.remind, rule, due - ahead, lead,
                 f"the {name} is due at {due:%H:%M} UTC",
             )
+        # v7: a stakeholder notice sent before a business-hours response begins promises the next
+        # word for when work begins, not for the middle of the night
+        promise = start + severity.internal_update_every if ctx.chasing and kind == "stakeholder" and start > due \
+            else None
+        automatic_run = len(sent) - next((i + 1 for i in range(len(sent) - 1, -1, -1) if not sent[i].automatic), 0)
+        if ctx.chasing and automatic_run >= ctx.policy.rules.chase.up_to:
+            continue  # nobody has spoken for so long that more "being assessed" mail is noise; R-ESC-18 told leadership
         if deadline.on_deadline == "auto_send":
             yield ctx.action(
                 Keys.comms_deadline(kind, n, "auto"), K.publish, rule, due, (),
-                f"the {name} was due: sent from the template, marked automatic", payload=Publishing(message=kind),
+                f"the {name} was due: sent from the template, marked automatic",
+                payload=Publishing(message=kind, next_update_at=promise),
             )
         else:
             yield ctx.action(
                 Keys.comms_deadline(kind, n, "escalate"), K.remind, rule, due, ctx.resolve((Target.ic,)),
                 f"the {name} was due at {due:%H:%M} UTC and has not gone out",
             )
+            if ctx.chasing:
+                ladder = (ctx.resolve((Target.ic,)), ctx.resolve((Target.manager,)))
+                yield from ctx.chase(Keys.comms_deadline(kind, n, "escalate"), rule,
+                                     due + ctx.policy.rules.chase.every, ladder,
+                                     f"the {name} was due at {due:%H:%M} UTC and has not gone out")
 
 
 def _deliveries(ctx: _Context) -> Iterator[Action]:
@@ -372,6 +458,8 @@ def _incident_channel(ctx: _Context) -> Iterator[Action]:
     state, chat = ctx.state, ctx.policy.rules.chat
     if state.version < 3 or not chat.incident_channel:
         return
+    if ctx.chasing and state.highest_severity not in chat.channel_for:
+        return  # v7: a SEV4 is a ticket in the normal workflow, no channel unless it grows
     people = state.reached((K.page, K.escalate)) | {h for h in (state.ic, state.comms) if h}
     people |= {s.handle for s in state.smes} | set(ctx.resolve(ctx.policy.rules.of(state.severities[0].severity).page))
     invitees = tuple(sorted(people))
@@ -420,15 +508,58 @@ def _sme_reports(ctx: _Context) -> Iterator[Action]:
     every = ctx.policy.rules.of(state.severity).sme_report_every
     if every is None:
         return
-    for sme in state.smes:
-        reports = state.reports.get(sme.handle)
-        last = max(sme.since, reports.last_at) if reports else sme.since
+    for handle, track, since in _smes(ctx):
+        reports = state.reports.get(handle)
+        last = max(since, reports.last_at) if reports else since
         count = reports.count if reports else 0
         for number, at in series(last + every, every, ctx.now):
+            if ctx.chasing and number > ctx.policy.rules.chase.up_to:
+                break  # reminded as often as any chase: the IC knows by now
+            # v7: a second missed report reminds the IC too (R-ROLE-3: SMEs report to the IC)
+            targets = (handle, *ctx.resolve((Target.ic,))) if ctx.chasing and number >= 2 else (handle,)
             yield ctx.action(
-                Keys.sme_report(sme.handle, count, number), K.remind, "R-ROLE-3", at, (sme.handle,),
-                f"your report to the IC on {sme.track or 'your track'} is due every {format_duration(every)}",
+                Keys.sme_report(handle, count, number), K.remind, "R-ROLE-3", at, tuple(dict.fromkeys(targets)),
+                f"{handle}'s report to the IC on {track or 'their track'} is due every {format_duration(every)}"
+                + (f"; {number} missed" if number >= 2 else ""),
             )
+
+
+def _smes(ctx: _Context) -> list[tuple[str, str | None, datetime]]:
+    """The SMEs owing reports: those assigned, and from v7 the runbook's SMEs the incident paged
+    (since their page), unless released or holding the IC (R-ROLE-1)."""
+    state = ctx.state
+    found = [(s.handle, s.track, s.since) for s in state.smes]
+    if not ctx.chasing:
+        return found
+    assigned = {s.handle for s in state.smes}
+    runbook = {s.handle for s in ctx.runbook.smes}
+    for handle in sorted(runbook - assigned - set(state.released_smes) - {state.ic}):
+        paged = [d.at for d in state.done.values() if d.kind in (K.page, K.escalate) and handle in d.targets]
+        if paged:
+            found.append((handle, None, min(paged)))
+    return found
+
+
+def _sme_pages(ctx: _Context) -> Iterator[Action]:
+    """R-F15-9 (v7): the IC pages the SMEs needed: assigning one pages them, once."""
+    if not ctx.chasing:
+        return
+    paged = ctx.state.reached((K.page, K.escalate))
+    for sme in ctx.state.smes:
+        if sme.handle not in paged:
+            yield ctx.action(Keys.sme_page(sme.handle), K.page, "R-F15-9", sme.since, (sme.handle,),
+                             f"you are an SME on {sme.track or 'this incident'}: the IC needs you")
+
+
+def _stakeholder_final(ctx: _Context) -> Iterator[Action]:
+    """R-COMM-15 (v7): stakeholders who were told hear the resolution too, so every promised
+    "next update" is kept to the end."""
+    state = ctx.state
+    told = state.sent("stakeholder")
+    if ctx.chasing and state.resolved_at is not None and told and told[-1].at < state.resolved_at:
+        yield ctx.action(Keys.STAKEHOLDER_FINAL, K.publish, "R-COMM-15", state.resolved_at, (),
+                         "the incident is resolved: the final stakeholder notice, from the template",
+                         payload=Publishing(message="stakeholder"))
 
 
 def series(first: datetime, every: timedelta, now: datetime) -> tuple[tuple[int, datetime], ...]:
@@ -449,8 +580,13 @@ def _duration_escalations(ctx: _Context) -> Iterator[Action]:
             ctx.resolve(trigger.notify), f"SEV1 not mitigated after {format_duration(trigger.after)}",
         )
     trigger = esc.open_longer_than
+    began = state.detected_at
+    if ctx.chasing:  # from when the response began, and a ticket (SEV4) is no incident to brief on
+        if ctx.response_start is None:
+            return
+        began = ctx.response_start
     yield ctx.action(
-        Keys.OPEN_LONGER_THAN, K.notify, "R-ESC-18", state.detected_at + trigger.after,
+        Keys.OPEN_LONGER_THAN, K.notify, "R-ESC-18", began + trigger.after,
         ctx.resolve(trigger.notify), f"open longer than {format_duration(trigger.after)}: leadership briefing",
     )
 
@@ -490,7 +626,7 @@ def _alerts_quiet(ctx: _Context) -> Iterator[Action]:
         return
     yield ctx.action(
         Keys.all_resolved(spell), K.remind, "R-ROLE-1", alerts.all_resolved_at, ctx.resolve((Target.ic,)),
-        f"all {alerts.seen} alerts of the group resolved; the IC decides whether the incident is",
+        f"all {alerts.seen} alerts of the group resolved; the IC decides whether the incident is resolved",
     )
 
 

@@ -36,7 +36,7 @@ def facts(state: IncidentState, next_update: datetime | None) -> dict[str, objec
         "ic": state.ic or "not assigned yet",
         "comms": state.comms or "not assigned yet",
         "detected_at": f"{state.detected_at:%Y-%m-%d %H:%M} UTC",
-        "next_update": f"{next_update:%H:%M} UTC" if next_update else "when there is news",
+        "next_update": _when(next_update, state) if next_update else "when there is news",
     }
 
 
@@ -64,3 +64,9 @@ def automatic_fields(kind: CommsKind, state: IncidentState, policy: Policy) -> d
         },
         "stakeholder": {"impact": impact},
     }[kind]
+
+
+def _when(at: datetime, state: IncidentState) -> str:
+    """`10:00 UTC`, with the day when it is not today's (a SEV3 notice on a Friday night promises Monday)."""
+    today = (state.timeline[-1].at if state.timeline else state.detected_at).date()
+    return f"{at:%H:%M} UTC" if at.date() == today else f"{at:%a %d %b %H:%M} UTC"

@@ -67,7 +67,8 @@ def _carry_out_internal(action: Action, state: IncidentState, policy: Policy, no
             return execute(Resolve(actor=ACTOR, reason=action.reason), state, policy, now)
         assert isinstance(action.payload, Publishing), action
         kind = action.payload.message
-        publish = Publish(actor=ACTOR, kind=kind, fields=automatic_fields(kind, state, policy), automatic=True)
+        publish = Publish(actor=ACTOR, kind=kind, fields=automatic_fields(kind, state, policy), automatic=True,
+                          next_update_at=action.payload.next_update_at)
         return execute(publish, state, policy, now)
     except Refused as exc:  # e.g. a template missing a field: say so, never fail the incident
         return state.record(now, "warroom", "action-refused", f"{action.key}: {exc}")

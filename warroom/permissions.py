@@ -59,6 +59,7 @@ MEANING: dict[str, Meaning] = {
     "update": Meaning("posts the internal status update", "R-COMM-12"),
     "publish": Meaning("publishes outward messages", "R-ROLE-2"),
     "note": Meaning("adds notes", "R-ROLE-3"),
+    "checklist": Meaning("ticks the runbook's checklist steps", "R-F15-11"),
     "flag": Meaning("flags data loss or regulatory implications", "R-ESC-20"),
     "escalate": Meaning("escalates", "R-ESC-20"),
     "resolve": Meaning("resolves", "R-ROLE-4"),
@@ -81,6 +82,7 @@ class Permissions(BaseModel):
     update: Allowed = _allowed(Who.ic, Who.comms)
     publish: Allowed = _allowed(Who.comms)
     note: Allowed = _allowed(Who.anyone)
+    checklist: Allowed = _allowed(Who.responders, Who.oncall)
     flag: Allowed = _allowed(Who.anyone)
     escalate: Allowed = _allowed(Who.anyone)  # R-ESC-20: escalating early is always allowed
     resolve: Allowed = _allowed(Who.ic, with_reason=(Who.leadership,))

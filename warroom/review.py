@@ -10,10 +10,11 @@ from datetime import date, datetime, timedelta
 
 from warroom.durations import format_duration
 from warroom.policy import Policy
-from warroom.state import IncidentState, ReviewItem
+from warroom.state import IncidentState, ReviewItem, TimelineEvent
 from warroom.templates import render
 
-SECTIONS = ("Root causes and contributing factors", "What went well", "What to improve", "Action items")
+SECTIONS = ("Timeline", "Root causes and contributing factors", "What went well", "What to improve", "Action items")
+ROOT_CAUSES = SECTIONS[1]
 PLACEHOLDER = re.compile(r"^_.*_$")
 BLAMING = (
     "human error", "should have", "shouldn't have", "should not have", "failed to", "fault", "careless",
@@ -35,14 +36,17 @@ def _duration(start: datetime, end: datetime | None) -> str:
 
 
 def draft(state: IncidentState, policy: Policy) -> str:
-    """The review document as far as warroom knows it: facts, roles, timeline, empty sections."""
+    """The review document as far as warroom knows it: facts, roles, the timeline with the SMEs'
+    reports, the flags, escalations and communications sent, and the sections people write."""
     detected = state.detected_at
-    timeline = [
-        {"at": f"{e.at:%m-%d %H:%M:%S}", "offset": _duration(detected, e.at), "actor": e.actor,
-         "text": e.text.replace("|", "/")}
-        for e in state.timeline
-        if e.kind in LIFECYCLE
-    ]
+    smes_ever = {s.handle for s in state.smes} | set(state.released_smes) | set(state.reports)
+
+    def row(e: TimelineEvent) -> dict[str, str]:
+        return {"at": f"{e.at:%m-%d %H:%M:%S}", "offset": _duration(detected, e.at), "actor": e.actor,
+                "text": e.text.replace("|", "/").replace("\n", " ")}
+
+    timeline = [row(e) for e in state.timeline
+                if e.kind in LIFECYCLE or (e.kind == "note" and e.actor in smes_ever)]
     smes = ", ".join(f"{s.handle} ({s.track})" if s.track else s.handle for s in state.smes) or "—"
     due = state.resolved_at + policy.rules.review.within if state.resolved_at else None
     context = {
@@ -53,8 +57,15 @@ def draft(state: IncidentState, policy: Policy) -> str:
         "review_due": f"{due:%Y-%m-%d %H:%M} UTC" if due else "after resolution",
         "roles": {"ic": state.ic or "—", "comms": state.comms or "—", "smes": smes},
         "timeline": timeline,
+        "sme_reports": [row(e) for e in state.timeline if e.kind == "note" and e.actor in smes_ever],
+        "flags": [{"flag": name, "at": f"{f.at:%m-%d %H:%M}", "actor": f.actor, "note": f.note}
+                  for name, f in sorted(state.flags.items())],
+        "escalations": [row(e) for e in state.timeline if e.kind in ("escalation", "escalate", "notify")],
+        "comms": [{"kind": c.kind, "at": f"{c.at:%m-%d %H:%M}", "actor": c.actor,
+                   "how": "automatically at its deadline" if c.automatic else "by " + c.actor}
+                  for c in state.communications],
     }
-    return render("review", policy.template("review", state.service), context)
+    return re.sub(r"\n{3,}", "\n\n", render("review", policy.template("review", state.service), context))
 
 
 def sections(document: str) -> dict[str, list[tuple[int, str]]]:
@@ -92,8 +103,10 @@ def blame_warnings(document: str, policy: Policy) -> list[Warning]:
     people = {p.handle for p in policy.roster.people} | {p.name.lower() for p in policy.roster.people}
     people |= {p.name.split()[0].lower() for p in policy.roster.people}
     warnings = []
-    for number, line in sections(document).get(SECTIONS[0], []):
-        lowered = line.lower()
+    for number, line in sections(document).get(ROOT_CAUSES, []):
+        if PLACEHOLDER.match(line.strip()):
+            continue  # the draft's own prompt ("Blameless: ask what, not who") is no finding
+        lowered = line.lower().replace("blameless", "")
         words = set(re.findall(r"[a-z0-9._-]+", lowered))
         named = sorted(p for p in people if (" " in p and p in lowered) or p in words)
         if named:

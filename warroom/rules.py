@@ -120,6 +120,7 @@ class Acknowledge(Frozen):
     within: Duration
     repage_after: Duration
     escalate_every: Duration
+    repeat: int = Field(default=3, ge=0, le=20)  # then the whole chain again, this often (brain version 7)
 
     @model_validator(mode="after")
     def _ordered(self) -> Acknowledge:
@@ -150,6 +151,16 @@ class FirstFifteen(Frozen):
     severity_and_ic: Expectation  # R-F15-8
     smes_and_comms: Expectation  # R-F15-9
     investigation_plan: Expectation  # R-F15-10
+
+
+class Chase(Frozen):
+    """Chase until done (brain version 7): a reminder nobody answered repeats every `every` until
+    its obligation is met or the incident resolves, one rung up its ladder (comms lead → IC →
+    manager) after `escalate_after` unanswered repeats. After an outage only the latest fires."""
+
+    every: Duration = timedelta(minutes=10)
+    escalate_after: int = Field(default=2, ge=1, le=50)
+    up_to: int = Field(default=18, ge=1, le=1000)  # repeats at most (18 × 10m: three hours), as pagers bound theirs
 
 
 class Updates(Frozen):
@@ -229,6 +240,7 @@ class ChatRules(Frozen):
 
     incident_channel: bool = True
     archive_after: Duration = timedelta(days=7)  # after the incident closes
+    channel_for: tuple[Severity, ...] = (Severity.SEV1, Severity.SEV2, Severity.SEV3)  # SEV4: a ticket, no channel
 
 
 class AlertRules(Frozen):
@@ -237,6 +249,9 @@ class AlertRules(Frozen):
     default_service: str | None = None  # alerts no runbook matches; None: the first runbook by name
     default_severity: Severity = Severity.SEV2  # no runbook maps its severity: R-SEV-5, the higher when unclear
     auto_resolve_after: Duration = timedelta(minutes=30)  # SEV4 nobody touched, after all its alerts resolved
+    # an alert's severity is provisional: its on-call is paged at once, leadership, executives and
+    # stakeholders when a person confirms it, or after this (brain version 7)
+    confirm_within: Duration = timedelta(minutes=10)
     group_retention: Duration = timedelta(days=7)  # an alert group with no open incident stays this long idle
 
 
@@ -253,6 +268,7 @@ class Rules(Frozen):
     action_items: ActionItems
     alerts: AlertRules = AlertRules()  # a default: incidents snapshotted before it existed still load
     permissions: Permissions = Permissions()  # who may do what (warroom.permissions)
+    chase: Chase = Chase()
     communications: Communications = Communications()
     chat: ChatRules = ChatRules()
 

@@ -69,6 +69,15 @@ class SmeTrack(Model):
     since: AwareDatetime
 
 
+class CheckedStep(Model):
+    """A runbook checklist step a person ticked (R-F15-11); steps with done_when tick themselves."""
+
+    number: int  # 1-based, as `warroom show` lists the steps
+    step: str
+    at: AwareDatetime
+    actor: str
+
+
 class SmeReports(Model):
     """How often an SME has reported, for the R-ROLE-3 cadence."""
 
@@ -154,13 +163,15 @@ class ReviewRecord(Model):
     items: tuple[ReviewItem, ...] = ()  # started as chased action items (brain version 5)
 
 
-BRAIN_VERSION = 6
+BRAIN_VERSION = 7
 """Rules an incident runs under. A rule added later applies to incidents declared after it, so a
 running incident's history replays exactly (DESIGN.md: replay tests guard running incidents).
 1: the foundation. 2: communication deadlines (stakeholder notice, customer, executive updates).
 3: the incident's chat channel. 4: the memo carries the report's facts (response times).
 5: the review's action items are started by the incident itself (R-PIR-23).
-6: only a responder's first command is the acknowledgement (R-F15-7, policy.yaml permissions)."""
+6: only a responder's first command is the acknowledgement (R-F15-7, policy.yaml permissions).
+7: chase until done (reminders repeat and climb, the chain repeats), SMEs paged and reporting,
+   clocks from the right start, alert severities held until confirmed, stakeholder follow-ups."""
 
 
 class IncidentState(Model):
@@ -173,13 +184,16 @@ class IncidentState(Model):
     game_day: bool = False
     severities: tuple[SeverityChange, ...]
     severity_confirmed: bool  # a human set it (R-F15-8); alert-derived severities are provisional
+    confirmed_at: AwareDatetime | None = None  # when a person first did
     status: Status = Status.detected
     acknowledged_at: AwareDatetime | None = None
     acknowledged_by: str | None = None
     ic: str | None = None
     comms: str | None = None
     smes: tuple[SmeTrack, ...] = ()
+    released_smes: tuple[str, ...] = ()  # released by the IC: no longer owing reports
     reports: dict[str, SmeReports] = {}
+    checked: tuple[CheckedStep, ...] = ()
     updates: tuple[InternalUpdate, ...] = ()
     communications: tuple[Communication, ...] = ()
     flags: dict[str, FlagRaised] = {}

@@ -135,6 +135,11 @@ VERBS: tuple[Verb, ...] = (
          "POST", "/v1/incidents/{incident}/note", command="note", params=(
              _p("text", "what to add to the timeline", kind="words", positional=True, required=True),
          )),
+    Verb(("check",), "Tick a runbook checklist step done (R-F15-11); steps with facts behind them tick themselves.",
+         "POST", "/v1/incidents/{incident}/checklist", command="check", params=(
+             _p("step", "the step's number, as `warroom show` lists them", positional=True, required=True),
+             _p("undo", "untick it", kind="flag"),
+         ), who="the paged responders, the on-call"),
     Verb(("flag",), "Flag confirmed data loss (executives, SEV1) or regulatory implications (legal).",
          "POST", "/v1/incidents/{incident}/flag", command="flag", params=(
              _p("flag", "data-loss | regulatory", kind="choice", choices=FLAGS, positional=True, required=True),
@@ -179,6 +184,8 @@ VERBS: tuple[Verb, ...] = (
          "POST", "/v1/incidents/{incident}/review", command="review", chat=False, params=(
              _p("document", "the review document (Markdown)", kind="file", required=True, option="--file"),
          ), who="the IC"),
+    Verb(("review", "show"), "Print the submitted review: who submitted it, when, and its action items.",
+         "GET", "/v1/incidents/{incident}/review"),
     Verb(("show",), "The incident: severity, status, roles, next deadlines, timeline.",
          "GET", "/v1/incidents/{incident}"),
     Verb(("list",), "Incidents from Temporal visibility (open and in review; --all adds closed).",

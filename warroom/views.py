@@ -3,10 +3,12 @@ that `warroom show`, the REST API and the web board print."""
 
 from __future__ import annotations
 
+from pydantic import AwareDatetime
+
 from warroom.actions import Action, ActionKind
 from warroom.model import Model
 from warroom.policy import Policy
-from warroom.state import IncidentState, Stage
+from warroom.state import IncidentState, ReviewItem, Stage
 
 
 class CommandResult(Model):
@@ -17,9 +19,22 @@ class CommandResult(Model):
 
 
 class ChecklistItem(Model):
+    number: int = 0  # 1-based: `warroom check N` ticks it
     step: str
     done: bool
     automatic: bool  # ticked by the timeline's facts (runbook done_when), not by hand
+    ticked_by: str | None = None  # who ticked it by hand, and when
+    ticked_at: AwareDatetime | None = None
+
+
+class SubmittedReview(Model):
+    """`review show`: the review as it closed the incident."""
+
+    incident_id: str
+    at: AwareDatetime
+    actor: str
+    document: str
+    items: tuple[ReviewItem, ...]
 
 
 class IncidentView(Model):
@@ -58,11 +73,15 @@ def checklist(state: IncidentState, policy: Policy) -> tuple[ChecklistItem, ...]
         "stakeholder_notice": bool(state.sent("stakeholder")),
         "update": bool(state.updates),
     }
-    return tuple(
-        ChecklistItem(step=step.step, done=bool(step.done_when) and all(facts[f] for f in step.done_when),
-                      automatic=bool(step.done_when))
-        for step in policy.runbook(state.service).steps
-    )
+    ticked = {c.number: c for c in state.checked}
+    items = []
+    for number, step in enumerate(policy.runbook(state.service).steps, start=1):
+        by_facts = bool(step.done_when) and all(facts[f] for f in step.done_when)
+        hand = ticked.get(number)
+        items.append(ChecklistItem(
+            number=number, step=step.step, done=by_facts or hand is not None, automatic=bool(step.done_when),
+            ticked_by=hand.actor if hand else None, ticked_at=hand.at if hand else None))
+    return tuple(items)
 
 
 def in_words(seconds: float) -> str:

@@ -333,7 +333,9 @@ async def test_the_channel_is_archived_after_the_incident_closes(temporal_env, t
     with SlackWorkspace() as slack:
         client = temporal_env.client
         settings = new_settings(tmp_path, client).model_copy(update={"config_file": slack_config(tmp_path, slack)})
-        policy = scaled(chat={"incident_channel": True, "archive_after": timedelta(seconds=2)})
+        # a SEV4 opens no channel by default (brain v7); this team asks for one to see it archived
+        policy = scaled(chat={"incident_channel": True, "archive_after": timedelta(seconds=2),
+                              "channel_for": ["SEV1", "SEV2", "SEV3", "SEV4"]})
         async with build_worker(client, settings):
             h = Harness(client=client, settings=settings, policy=policy)
             incident = await h.declare("SEV4", actor="dana")  # no review required: resolving closes it

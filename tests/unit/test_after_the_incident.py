@@ -9,7 +9,20 @@ from pathlib import Path
 import pytest
 
 from warroom.action_items import AddItem, CompleteItem, decide_item, item_carried_out
-from warroom.commands import Ack, AssignRole, Declare, Refused, Resolve, SetStatus, SubmitReview, execute
+from warroom.commands import (
+    Ack,
+    AddNote,
+    AssignRole,
+    Declare,
+    Escalate,
+    Publish,
+    Refused,
+    Resolve,
+    SetFlag,
+    SetStatus,
+    SubmitReview,
+    execute,
+)
 from warroom.policy import load_policy
 from warroom.report import IncidentFacts, ItemFacts, build, median, percentile
 from warroom.review import action_items, blame_warnings, draft, missing_sections
@@ -17,6 +30,8 @@ from warroom.review import action_items, blame_warnings, draft, missing_sections
 POLICY = load_policy(Path(__file__).parents[2] / "runbooks").for_service("payments")
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday night
 COMPLETE = """# Review
+## Timeline
+02:14 paged; 02:16 acknowledged.
 ## Root causes and contributing factors
 Line {line}
 ## What went well
@@ -33,14 +48,60 @@ UNDATED = COMPLETE.replace("(@bob, due 2026-04-01)", "(@bob)")
 def test_R_PIR_21_missing_or_placeholder_sections_are_named():
     drafted = ("## Root causes and contributing factors\n_Why did the system allow this?_\n"
                "## What went well\nfast page\n")
-    assert missing_sections(drafted) == ["Root causes and contributing factors", "What to improve", "Action items"]
+    assert missing_sections(drafted) == ["Timeline", "Root causes and contributing factors", "What to improve",
+                                         "Action items"]
     assert missing_sections(COMPLETE.format(line="pool too small")) == []
+
+
+def test_R_PIR_21_a_review_without_its_timeline_is_refused_naming_the_section():
+    state = Declare(actor="erin", title="Checkout failing", service="payments",
+                    severity="SEV2").start("INC-REV03", T0, POLICY)
+    state = execute(AssignRole(actor="bob", role="ic", handle="bob"), state, POLICY, T0 + timedelta(minutes=4))
+    state = execute(Resolve(actor="bob"), state, POLICY, T0 + timedelta(minutes=70))
+    no_timeline = COMPLETE.format(line="x").replace("## Timeline\n02:14 paged; 02:16 acknowledged.\n", "")
+    with pytest.raises(Refused, match=r"fill in the section\(s\) 'Timeline' \(R-PIR-21\)"):
+        execute(SubmitReview(actor="bob", document=no_timeline), state, POLICY, T0 + timedelta(hours=3))
+
+
+def test_R_PIR_22_the_drafts_own_prompt_and_the_word_blameless_are_no_finding():
+    state = Declare(actor="erin", title="Checkout failing", service="payments",
+                    severity="SEV2").start("INC-REV04", T0, POLICY)
+    document = draft(state, POLICY)
+    assert "(Blameless: ask what, not who.)" in document
+    assert blame_warnings(document, POLICY) == []
+    written = COMPLETE.format(line="In a blameless spirit: the pool had no saturation alert")
+    assert blame_warnings(written, POLICY) == []
+    assert blame_warnings(COMPLETE.format(line="We blame the deploy"), POLICY) != []
+
+
+def test_R_PIR_21_the_draft_holds_the_smes_reports_flags_escalations_and_comms_sent():
+    state = Declare(actor="erin", title="Checkout failing", service="payments",
+                    severity="SEV1").start("INC-REV05", T0, POLICY)
+    for after, command in (
+        (1, AssignRole(actor="bob", role="ic", handle="bob")),
+        (2, AssignRole(actor="bob", role="sme", handle="judy", track="database")),
+        (3, AssignRole(actor="bob", role="comms", handle="heidi")),
+        (8, AddNote(actor="judy", text="replica lag is 40 s; failing over")),
+        (9, AddNote(actor="carol", text="a bystander's note is no SME report")),
+        (10, SetFlag(actor="bob", flag="regulatory", note="card data in the logs")),
+        (11, Escalate(actor="carol", to="executives", reason="a big customer called")),
+        (12, Publish(actor="heidi", kind="stakeholder", fields={"impact": "checkout fails for 40%"},
+                     next_update_in=timedelta(minutes=30))),
+        (40, Resolve(actor="bob")),
+    ):
+        state = execute(command, state, POLICY, T0 + timedelta(minutes=after))
+    document = draft(state, POLICY)
+    assert "- 03-02 01:08:00 **judy**: replica lag is 40 s; failing over" in document
+    assert "bystander" not in document.split("### What the SMEs reported")[1].split("###")[0]
+    assert "- Flag **regulatory** at 03-02 01:10 by bob: card data in the logs" in document
+    assert "carol: escalated to executives: a big customer called" in document
+    assert "- stakeholder communication at 03-02 01:12 UTC, by heidi" in document
 
 
 def test_R_PIR_22_blame_is_warned_with_its_line_and_the_system_view_is_not():
     document = COMPLETE.format(line="Bob should have checked the pool; human error by carol")
     warnings = blame_warnings(document, POLICY)
-    assert [w.line for w in warnings] == [3, 3]
+    assert [w.line for w in warnings] == [5, 5]
     assert "names bob, carol" in warnings[0].text
     assert "should have" in warnings[1].text and "human error" in warnings[1].text
     assert blame_warnings(COMPLETE.format(line="The pool had no saturation alert"), POLICY) == []
@@ -49,14 +110,14 @@ def test_R_PIR_22_blame_is_warned_with_its_line_and_the_system_view_is_not():
 def test_R_PIR_23_action_items_are_read_from_the_review_and_a_line_without_owner_or_due_is_named():
     items, problems = action_items(UNDATED.format(line="x"), date(2026, 3, 4))
     assert [(i.title, i.owner, i.due, i.line) for i in items] == [
-        ("Alert on pool saturation", "judy", date(2026, 12, 12), 9),
+        ("Alert on pool saturation", "judy", date(2026, 12, 12), 11),
     ]
-    assert problems == ["line 10: '- Load-test checkout (@bob)' is not an action item like "
+    assert problems == ["line 12: '- Load-test checkout (@bob)' is not an action item like "
                         "`- title (@owner, due YYYY-MM-DD)`"]
     _, bad_dates = action_items(COMPLETE.replace("2026-12-12", "2026-02-30"), date(2026, 3, 4))
-    assert bad_dates[0] == "line 9: due 2026-02-30 is not a date"
+    assert bad_dates[0] == "line 11: due 2026-02-30 is not a date"
     _, far = action_items(COMPLETE.replace("2026-12-12", "9999-12-31"), date(2026, 3, 4))
-    assert far[0] == "line 9: due 9999-12-31 is more than ten years away"
+    assert far[0] == "line 11: due 9999-12-31 is more than ten years away"
 
 
 def test_R_PIR_23_a_review_whose_item_lacks_an_owner_or_a_due_date_is_refused_naming_the_line():
@@ -64,7 +125,7 @@ def test_R_PIR_23_a_review_whose_item_lacks_an_owner_or_a_due_date_is_refused_na
                     severity="SEV2").start("INC-REV02", T0, POLICY)
     state = execute(AssignRole(actor="bob", role="ic", handle="bob"), state, POLICY, T0 + timedelta(minutes=4))
     state = execute(Resolve(actor="bob"), state, POLICY, T0 + timedelta(minutes=70))
-    with pytest.raises(Refused, match=r"line 10: '- Load-test checkout \(@bob\)'.*R-PIR-23"):
+    with pytest.raises(Refused, match=r"line 12: '- Load-test checkout \(@bob\)'.*R-PIR-23"):
         execute(SubmitReview(actor="bob", document=UNDATED.format(line="x")), state, POLICY, T0 + timedelta(hours=3))
     fixed = COMPLETE.format(line="x")
     closed = execute(SubmitReview(actor="bob", document=fixed), state, POLICY, T0 + timedelta(hours=3))

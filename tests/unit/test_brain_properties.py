@@ -229,8 +229,11 @@ def test_c_wake_at_is_in_the_future_and_the_earliest_obligation(incident: dict) 
 def _reaching(decision: Decision) -> set[tuple[str, str]]:
     """Who a decision pages or escalates to, and how. Compared by person, not by key: declared SEV1
     and downgraded to SEV2 in the same instant, before anything went out, pages `page:SEV2` to
-    fewer people than `page:SEV1` would have; that is not a downgrade paging anyone."""
-    return {(a.kind, h) for a in decision.actions if a.kind in ("page", "escalate") for h in a.targets}
+    fewer people than `page:SEV1` would have; that is not a downgrade paging anyone. The pages an
+    alert's unconfirmed severity holds back (`page:SEVn:confirmed`, brain v7) count as owed: a person
+    confirming a lower severity releases some of them, and pages nobody the higher one would not."""
+    owed = [a for a in decision.upcoming if a.key.endswith(":confirmed")]
+    return {(a.kind, h) for a in (*decision.actions, *owed) if a.kind in ("page", "escalate") for h in a.targets}
 
 
 @SETTINGS

@@ -38,8 +38,8 @@ POLICY = load_policy(ROOT / "runbooks").for_service("payments")
 
 
 def paged(severity: str = "SEV1") -> IncidentState:
-    """Declared by an alert and paged as the brain pages it (SEV1: carol, judy, bob, erin)."""
-    state = Declare(actor="system:alertmanager", title="Checkout failing", service="payments",
+    """Declared by dana and paged as the brain pages it (SEV1: carol, judy, bob, erin)."""
+    state = Declare(actor="dana", title="Checkout failing", service="payments",
                     severity=severity).start("INC-PERM0", NIGHT, POLICY)
     decision: Decision = decide(state, POLICY, NIGHT)
     for action in decision.actions:

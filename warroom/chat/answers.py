@@ -13,7 +13,7 @@ from warroom.gateway.desk import Desk
 from warroom.requests import Invalid
 from warroom.temporal.connection import Unavailable
 from warroom.temporal.incidents import IncidentRow
-from warroom.views import CommandResult, IncidentView
+from warroom.views import CommandResult, IncidentView, SubmittedReview
 
 UNREACHABLE = "warroom cannot reach Temporal right now; try again."
 
@@ -51,6 +51,9 @@ def describe(result: Any) -> str:
         return "\n".join(describe(row) for row in result[:20])
     if isinstance(result, IncidentRow):
         return f"*{result.id}* {result.severity} {result.stage} · {result.service} · {result.title}"
+    if isinstance(result, SubmittedReview):
+        return (f"*{result.incident_id}*: review submitted by {result.actor} at {result.at:%Y-%m-%d %H:%M} UTC, "
+                f"{len(result.items)} action item(s); `warroom review show {result.incident_id}` prints it")
     if isinstance(result, str):
         return result
     if isinstance(result, BaseModel):

@@ -156,6 +156,8 @@ def _show(verb: Verb, result: Any, as_json: bool, preview: bool) -> None:
         present.report(result)
     elif verb.name == "review draft":
         print(result)
+    elif verb.name == "review show":
+        present.review(result)
     elif "incident_id" in result:
         print(f"{result['incident_id']}: {result['message']}")
     else:

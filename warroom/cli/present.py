@@ -49,7 +49,9 @@ def incident(view: dict[str, Any]) -> None:
     if view.get("checklist"):
         console.print("[bold]runbook checklist[/bold] (R-F15-11)")
         for n, item in enumerate(view["checklist"], start=1):
-            console.print(f"  {'[x]' if item['done'] else '[ ]'} {n}. {item['step']}", markup=False)
+            by = f"  (ticked by {item['ticked_by']})" if item.get("ticked_by") else ""
+            console.print(f"  {'[x]' if item['done'] else '[ ]'} {n}. {item['step']}{by}", markup=False)
+        console.print("  [dim]tick a step: warroom check N[/dim]")
     if view.get("deadlines"):
         console.print("[bold]next deadlines[/bold]")
         for deadline in view["deadlines"][:6]:
@@ -140,3 +142,14 @@ def outbox(rows: list[Any]) -> None:
         table.add_row(str(row.id), f"{row.created_at:%m-%d %H:%M:%S}", row.channel, row.recipient, row.incident,
                       row.action_key, (row.text.splitlines() + [""])[1])
     console.print(table)
+
+
+def review(result: dict[str, Any]) -> None:
+    """`review show`: who submitted it and when, its action items, then the document itself."""
+    items = result.get("items") or []
+    at = _when(result["at"], "%Y-%m-%d %H:%M")
+    print(f"{result['incident_id']}: review submitted by {result['actor']} at {at} UTC; {len(items)} action item(s)")
+    for item in items:
+        print(f"  - {item['title']} (@{item['owner']}, due {item['due']})")
+    print()
+    print(result["document"])

@@ -20,6 +20,7 @@ from warroom.commands.verbs import (
     SetSeverity,
     SetStatus,
     SubmitReview,
+    TickStep,
 )
 
 IncidentCommand = Annotated[
@@ -34,6 +35,7 @@ IncidentCommand = Annotated[
     | Escalate
     | Resolve
     | SubmitReview
+    | TickStep
     | ReloadPolicy
     | RecordAlerts,
     Field(discriminator="verb"),
@@ -59,6 +61,7 @@ __all__ = [
     "SetSeverity",
     "SetStatus",
     "SubmitReview",
+    "TickStep",
     "apply",
     "execute",
     "validate",

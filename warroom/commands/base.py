@@ -12,7 +12,10 @@ from warroom.model import Origin
 from warroom.policy import Policy
 from warroom.state import IncidentState, Model, Status
 
-__all__ = ["SYSTEM_PREFIX", "Command", "Refused", "apply", "check_actor", "check_person", "execute", "validate"]
+__all__ = [
+    "SYSTEM_PREFIX", "Command", "Refused", "acknowledged", "apply", "check_actor", "check_person", "execute",
+    "validate",
+]
 
 SYSTEM_PREFIX = "system:"
 
@@ -23,6 +26,10 @@ class Command(Model):
     through: Origin | None = None  # set by the front-end that authenticated the actor, never by a body
     acknowledges: ClassVar[bool] = True  # R-F15-7: a human's first response acknowledges
     allowed_when_resolved: ClassVar[bool] = False
+    when_closed: ClassVar[str] = "{id} is closed; declare a new incident"  # the refusal once it is
+
+    def closed(self, incident_id: str) -> str:
+        return self.when_closed.format(id=incident_id)
 
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
         """Raise Refused when the command may not run against this state."""
@@ -61,7 +68,7 @@ def validate(command: Command, state: IncidentState, policy: Policy, now: dateti
     """Every rule a command must pass before it may touch the incident (the update validator)."""
     check_actor(command.actor, policy)
     if state.closed_at is not None:
-        raise Refused(f"{state.id} is closed; declare a new incident")
+        raise Refused(command.closed(state.id))
     if state.resolved and not command.allowed_when_resolved:
         raise Refused(f"{state.id} is resolved; `{command.verb}` applies to open incidents only")
     authorize(command, state, policy)
@@ -91,12 +98,21 @@ def apply(command: Command, state: IncidentState, policy: Policy, now: datetime)
 
 def _applied(command: Command, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
     if command.human and command.acknowledges and state.acknowledged_at is None and _responds(command, state, policy):
-        state = state.record(
-            now, command.actor, "acknowledged", f"acknowledged by {command.actor} (first response)",
-            acknowledged_at=now, acknowledged_by=command.actor,
-            status=Status.investigating if state.status is Status.detected else state.status,
-        )
+        state = acknowledged(state, command.actor, now, f"acknowledged by {command.actor} (first response)")
     return command.apply(state, policy, now)
+
+
+def acknowledged(state: IncidentState, actor: str, now: datetime, text: str) -> IncidentState:
+    """R-F15-7: the first response. From brain version 7 a person answering an alert's page also
+    confirms its severity (R-F15-8: they have assessed it; a `sev` changes it if not)."""
+    changes: dict[str, object] = {
+        "acknowledged_at": now, "acknowledged_by": actor,
+        "status": Status.investigating if state.status is Status.detected else state.status,
+    }
+    if state.version >= 7 and not state.severity_confirmed:
+        changes.update(severity_confirmed=True, confirmed_at=now)
+        text += f"; {state.severity} confirmed"
+    return state.record(now, actor, "acknowledged", text, **changes)
 
 
 def _responds(command: Command, state: IncidentState, policy: Policy) -> bool:

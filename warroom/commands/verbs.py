@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, AwareDatetime, Field, model_validator
 
 from warroom.brain import auto_resolvable
-from warroom.commands.base import Command, Refused, check_person, stamped
+from warroom.commands.base import Command, Refused, acknowledged, check_person, stamped
 from warroom.comms import compose
 from warroom.durations import Duration, format_duration
 from warroom.policy import Policy
@@ -19,6 +19,7 @@ from warroom.severity import Severity, SeverityField
 from warroom.state import (
     BRAIN_VERSION,
     AlertOrigin,
+    CheckedStep,
     Communication,
     FlagRaised,
     IncidentState,
@@ -103,6 +104,7 @@ class Declare(Command):
             # fire every first-15-minute deadline at once (R-ESC-18 still counts from detection)
             severities=(SeverityChange(at=now, severity=self.severity, actor=self.actor),),
             severity_confirmed=self.human,
+            confirmed_at=now if self.human else None,
             alerts=self.origin,
             previous_incident=self.previous,
         )
@@ -133,11 +135,7 @@ class Ack(Command):
             )
 
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
-        return state.record(
-            now, self.actor, "acknowledged", f"acknowledged by {self.actor}",
-            acknowledged_at=now, acknowledged_by=self.actor,
-            status=Status.investigating if state.status is Status.detected else state.status,
-        )
+        return acknowledged(state, self.actor, now, f"acknowledged by {self.actor}")
 
 
 class SetSeverity(Command):
@@ -156,14 +154,16 @@ class SetSeverity(Command):
 
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
         confirmed = state.severity_confirmed or self.human
+        at = state.confirmed_at or (now if self.human else None)
         if self.severity is state.severity:
-            return state.record(now, self.actor, "severity", f"{self.severity} confirmed", severity_confirmed=confirmed)
+            return state.record(now, self.actor, "severity", f"{self.severity} confirmed", severity_confirmed=confirmed,
+                                confirmed_at=at)
         word = "upgraded" if self.severity.above(state.severity) else "downgraded"
         reason = f": {self.reason}" if self.reason else ""
         change = SeverityChange(at=now, severity=self.severity, actor=self.actor)
         return state.record(
             now, self.actor, "severity", f"{word} {state.severity} → {self.severity}{reason}",
-            severities=state.severities + (change,), severity_confirmed=confirmed,
+            severities=state.severities + (change,), severity_confirmed=confirmed, confirmed_at=at,
         )
 
 
@@ -203,7 +203,9 @@ class AssignRole(Command):
             raise Refused(f"{self.handle} is already the comms lead of {state.id}")
         elif self.role == "sme":
             current = next((s for s in state.smes if s.handle == self.handle), None)
-            if self.release and current is None:
+            runbook = policy.runbook(state.service)
+            runbook_sme = state.version >= 7 and any(s.handle == self.handle for s in runbook.smes)
+            if self.release and current is None and (not runbook_sme or self.handle in state.released_smes):
                 raise Refused(f"{self.handle} is not an SME on {state.id}")
             if not self.release and current is not None and current.track == self.track:
                 raise Refused(f"{self.handle} already works {self.track or 'no track'} on {state.id}")
@@ -216,7 +218,8 @@ class AssignRole(Command):
             return state.record(now, self.actor, "role", f"{self.handle} is comms lead", comms=self.handle)
         others = tuple(s for s in state.smes if s.handle != self.handle)
         if self.release:
-            return state.record(now, self.actor, "role", f"{self.handle} released as SME", smes=others)
+            return state.record(now, self.actor, "role", f"{self.handle} released as SME", smes=others,
+                                released_smes=tuple(dict.fromkeys((*state.released_smes, self.handle))))
         previous = next((s for s in state.smes if s.handle == self.handle), None)
         track = SmeTrack(handle=self.handle, track=self.track, since=previous.since if previous else now)
         reports = state.reports
@@ -320,7 +323,7 @@ class PostUpdate(Command):
             theory=self.theory, next_steps=self.next_steps, next_update_at=self.next_at(state, policy, now),
             text=self.render(state, policy, now),
         )
-        state = _reported(state, self.actor, now)
+        state = _reported(state, policy, self.actor, now)
         return state.record(
             now, self.actor, "update",
             f"update #{len(state.updates) + 1}: {self.impact} — next update by {update.next_update_at:%H:%M} UTC",
@@ -366,7 +369,8 @@ class Publish(Command):
         every = _cadence(self.kind, state, policy)
         if at is not None and at <= now:
             raise Refused("next_update: the next update must be in the future")
-        if at is not None and every is not None and at > now + every:
+        if at is not None and every is not None and at > now + every and not self.automatic:
+            # warroom's own notice before a business-hours response promises the response's start
             raise Refused(
                 f"next_update: {state.severity} {self.kind} updates are due every {format_duration(every)}; "
                 f"promise one by {(now + every):%H:%M} UTC at the latest (R-COMM-15)"
@@ -420,11 +424,44 @@ class AddNote(Command):
         return ("note",)
 
     def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
-        return _reported(state, self.actor, now).record(now, self.actor, "note", self.text)
+        return _reported(state, policy, self.actor, now).record(now, self.actor, "note", self.text)
 
 
-def _reported(state: IncidentState, actor: str, now: datetime) -> IncidentState:
-    if not any(s.handle == actor for s in state.smes):
+class TickStep(Command):
+    """R-F15-11: a runbook step done, ticked by a responder, so nobody at 2 AM wonders whether the
+    processor's status page was checked. Steps with `done_when` tick themselves from the facts."""
+
+    verb: Literal["check"] = "check"
+    step: int = Field(ge=1, le=1000)
+    undo: bool = False
+
+    def permissions(self, state: IncidentState) -> tuple[str, ...]:
+        return ("checklist",)
+
+    def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        steps = policy.runbook(state.service).steps
+        if self.step > len(steps):
+            raise Refused(f"step: the {state.service} runbook's checklist has {len(steps)} step(s)")
+        ticked = next((c for c in state.checked if c.number == self.step), None)
+        if self.undo and ticked is None:
+            raise Refused(f"step: step {self.step} is not ticked")
+        if not self.undo and ticked is not None:
+            raise Refused(f"step: step {self.step} was ticked by {ticked.actor} at {ticked.at:%H:%M} UTC")
+
+    def apply(self, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:
+        text = policy.runbook(state.service).steps[self.step - 1].step
+        if self.undo:
+            return state.record(now, self.actor, "checklist", f"checklist step {self.step} unticked: {text}",
+                                checked=tuple(c for c in state.checked if c.number != self.step))
+        done = CheckedStep(number=self.step, step=text, at=now, actor=self.actor)
+        return state.record(now, self.actor, "checklist", f"checklist step {self.step} done: {text}",
+                            checked=(*state.checked, done))
+
+
+def _reported(state: IncidentState, policy: Policy, actor: str, now: datetime) -> IncidentState:
+    """An SME's word is their report (R-ROLE-3); from brain v7 the runbook's SMEs report too."""
+    runbook_sme = state.version >= 7 and any(s.handle == actor for s in policy.runbook(state.service).smes)
+    if not (runbook_sme or any(s.handle == actor for s in state.smes)):
         return state
     previous = state.reports.get(actor)
     count = previous.count + 1 if previous else 1
@@ -562,6 +599,9 @@ class SubmitReview(Command):
     verb: Literal["review"] = "review"
     acknowledges: ClassVar[bool] = False
     allowed_when_resolved: ClassVar[bool] = True
+    when_closed: ClassVar[str] = ("{id} is closed: its review is already in and stays as submitted "
+                                  "(`warroom review show {id}` prints it); add what came later as action items "
+                                  "(`warroom action add {id} …`)")
     document: Annotated[str, AfterValidator(_nonblank), Field(max_length=200_000)]
     reason: str = ""  # when someone other than the IC submits it (R-ROLE-4)
 

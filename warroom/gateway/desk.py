@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from warroom import report as reports
 from warroom.action_items import AddItem, ItemState, normalize_item_id
-from warroom.commands import Command, Declare, PostUpdate, Publish
+from warroom.commands import Command, Declare, PostUpdate, Publish, Refused
 from warroom.durations import parse_duration
 from warroom.gateway.identity import Caller
 from warroom.policy import Policy, load_policy
@@ -24,7 +24,7 @@ from warroom.state import Status, normalize_incident_id
 from warroom.temporal import incidents, items
 from warroom.temporal.report import report_facts
 from warroom.verbs import Verb
-from warroom.views import CommandResult, IncidentView
+from warroom.views import CommandResult, IncidentView, SubmittedReview
 
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -33,7 +33,8 @@ class Desk:
     def __init__(self, client: Callable[[], Awaitable[Client]], policy: Policy, task_queue: str, runbooks: Any):
         self.client, self.policy, self.task_queue, self.runbooks = client, policy, task_queue, runbooks
         self.reads: dict[str, Callable[[str | None, Mapping[str, Any]], Awaitable[Any]]] = {
-            "show": self._show, "list": self._list, "review draft": self._draft, "action list": self._items,
+            "show": self._show, "list": self._list, "review draft": self._draft, "review show": self._review,
+            "action list": self._items,
             "report": self._report,
         }
 
@@ -94,6 +95,17 @@ class Desk:
 
     async def _draft(self, subject: str | None, query: Mapping[str, Any]) -> str:
         return await incidents.review_draft(await self.client(), _incident(subject))
+
+    async def _review(self, subject: str | None, query: Mapping[str, Any]) -> SubmittedReview:
+        state = (await incidents.view(await self.client(), _incident(subject))).state
+        if state.review is None:
+            if state.closed_at is not None:
+                raise Refused(f"{state.id} closed without a review (its severity needs none)")
+            raise Refused(f"{state.id} has no review yet: `warroom review draft {state.id}` prints the draft "
+                          "to fill in, `warroom review submit` sends it (R-PIR-21)")
+        review = state.review
+        return SubmittedReview(incident_id=state.id, at=review.at, actor=review.actor, document=review.document,
+                               items=review.items)
 
     async def _items(self, subject: str | None, query: Mapping[str, Any]) -> list[ItemState]:
         owner, incident = query.get("owner"), query.get("incident")

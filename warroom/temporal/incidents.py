@@ -107,7 +107,7 @@ async def send(client: Client, incident: str, command: Command, update_id: str |
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             if "completed" in exc.message.lower():
-                raise Refused(f"{incident_id} is closed; declare a new incident") from None
+                raise Refused(command.closed(incident_id)) from None
             raise UnknownIncident(f"no incident {incident_id}") from None
         raise unavailable(exc) from None
 
