@@ -51,8 +51,9 @@ async def sev1_full_lifecycle(h: Harness) -> str:
     await h.send(
         incident,
         PostUpdate(actor="heidi", impact="30% of checkouts fail", theory="connection pool exhausted",
-                   next_steps="raise the pool", next_update_in=20 * s, status="identified"),
+                   next_steps="raise the pool", next_update_in=20 * s),
     )
+    await h.send(incident, SetStatus(actor="bob", status="identified"))  # the IC's call (permissions)
     await h.send(incident, AddNote(actor="judy", text="pool raised to 200"))
     await h.send(incident, SetStatus(actor="bob", status="mitigating"))
     await h.send(incident, Resolve(actor="bob"))
@@ -64,6 +65,7 @@ async def sev1_full_lifecycle(h: Harness) -> str:
 
 async def sev2_upgrade_downgrade_flags(h: Harness) -> str:
     incident = await h.declare("SEV2", unclear=("SEV3",))
+    await h.send(incident, AssignRole(actor="bob", role="ic", handle="bob"))  # only the IC downgrades
     await h.send(incident, SetSeverity(actor="bob", severity="SEV1"))
     await h.send(incident, SetFlag(actor="bob", flag="regulatory", note="card data in logs"))
     await h.send(incident, SetSeverity(actor="bob", severity="SEV3", reason="contained"))

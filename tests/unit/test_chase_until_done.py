@@ -220,3 +220,45 @@ def test_R_COMM_14_the_executive_update_carries_summary_impacts_status_and_estim
                      "**Business impact:** about 12k EUR an hour", "**Current status:** investigating",
                      "**Estimated resolution:** within the hour", "**Next update:** 02:02 UTC"):
         assert expected in sent.text, (expected, sent.text)
+
+
+# --- policy simulate --explain ------------------------------------------------------------------
+
+
+def test_explain_says_rule_by_rule_whether_the_scenario_met_it_and_when(policy: Policy) -> None:
+    from warroom.explain import explain
+
+    fired, state = run(
+        policy, "SEV1", step(40, "ack", "carol"), step(60, "role", "carol", role="ic", handle="carol"),
+        step(180, "role", "carol", role="comms", handle="heidi"),
+        step(480, "role", "carol", role="sme", handle="judy", track="database"),
+        _update(720, "heidi", "20m"), step(3000, "status", "carol", status="mitigating"),
+        step(4200, "resolve", "carol"), hours=4,
+    )
+    verdicts = {v.rule: v for v in explain(state, fired)}
+    assert (verdicts["R-F15-7"].outcome, verdicts["R-F15-7"].at_seconds) == ("met", 40)
+    assert (verdicts["R-F15-9"].outcome, verdicts["R-F15-9"].at_seconds) == ("met", 480)
+    assert verdicts["R-COMM-13"].outcome == "missed"  # nobody posted a customer update
+    assert verdicts["R-COMM-13"].detail.endswith("the first at +15m")
+    assert verdicts["R-ROLE-2"].detail.startswith("at +40s by warroom, from the template")
+    assert (verdicts["R-ESC-16"].outcome, verdicts["R-ESC-16"].at_seconds) == ("met", 1800)  # mitigated at 50 m
+    assert verdicts["R-ESC-18"].outcome == "n/a"  # resolved at 70 m
+    assert (verdicts["R-ROLE-4"].outcome, verdicts["R-ROLE-4"].at_seconds) == ("met", 4200)
+
+
+def test_cli_policy_simulate_explain_prints_the_rules_table(tmp_path) -> None:
+    import subprocess
+
+    from tests.unit.test_brain_rules import WARROOM
+
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("- {at: 40s, event: ack, actor: carol}\n")
+    result = subprocess.run(
+        [str(WARROOM), "policy", "simulate", "--sev", "SEV2", "--until", "1h", "--scenario", str(scenario),
+         "--start", "2026-03-03T02:00:00+01:00", "--explain"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.split("rule by rule (PROCESS.md)")[1]
+    assert "R-F15-7    met           +40s  acknowledge the page: at +40s" in table
+    assert "R-F15-8    missed" in table  # nobody took command

@@ -200,6 +200,8 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
         start: Annotated[str | None, typer.Option(help="detection time, ISO 8601 [default: now]")] = None,
         declared_by: Annotated[str | None, typer.Option(
             help="a person who declares it (confirms the severity) [default: an alert]")] = None,
+        explain: Annotated[bool, typer.Option("--explain", help="then, per PROCESS.md rule, whether the "
+                                                                 "scenario met it and when")] = False,
         as_json: Json = False,
         directory: RunbooksDir = None,
     ) -> None:
@@ -207,7 +209,7 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
         it goes out (nobody responds unless a scenario says so). The workflow runs the same loop."""
         from warroom.cli.simulation import run
 
-        run(_policy(directory), sev, service, scenario, until, start, declared_by, as_json)
+        run(_policy(directory), sev, service, scenario, until, start, declared_by, as_json, explain)
 
 
 def _store(data_dir: Path | None) -> Any:
