@@ -178,6 +178,28 @@ async def test_a_submitted_review_closes_the_incident_and_the_incident_starts_it
             await asyncio.sleep(0.2)
         assert [(i["id"], i["owner"], i["due"], i["created_by"]) for i in found] == [
             (f"{incident}-A1", "judy", (today + timedelta(days=30)).isoformat(), "bob")]
+        shown = await api.get(f"/v1/incidents/{incident}/review", headers=bob)  # review show
+        assert shown.status_code == 200, shown.text
+        assert (shown.json()["actor"], shown.json()["document"]) == ("bob", document.strip())
+        assert [i["owner"] for i in shown.json()["items"]] == ["judy"]
+        again = await api.post(f"/v1/incidents/{incident}/review", headers=bob, json={"document": document})
+        assert again.status_code == 409 and f"warroom review show {incident}" in again.json()["error"], again.text
+
+
+async def test_R_F15_11_a_responder_ticks_a_checklist_step_over_rest_and_a_stakeholder_may_not(make_harness):
+    async with make_harness() as h, gateway(h, WarroomConfig()) as api:
+        incident = await h.declare("SEV2", actor="dana")
+        bob, kim = token(h, "bob"), token(h, "kim")
+        ticked = await api.post(f"/v1/incidents/{incident}/checklist", headers=bob, json={"step": "4"})
+        assert ticked.status_code == 200, ticked.text
+        assert ticked.json()["message"].startswith("checklist step 4 done: Check the card processor")
+        refused = await api.post(f"/v1/incidents/{incident}/checklist", headers=kim, json={"step": "2"})
+        assert refused.status_code == 409 and "R-F15-11" in refused.json()["error"], refused.text
+        bad = await api.post(f"/v1/incidents/{incident}/checklist", headers=bob, json={"step": "four"})
+        assert bad.status_code == 422 and "step" in bad.text, bad.text
+        shown = (await api.get(f"/v1/incidents/{incident}", headers=kim)).json()
+        steps = {item["number"]: item for item in shown["checklist"]}
+        assert steps[4]["done"] and steps[4]["ticked_by"] == "bob" and not steps[2]["done"]
 
 
 async def test_a_stakeholder_may_note_and_escalate_but_not_command_and_the_ic_may(make_harness):
