@@ -19,6 +19,7 @@ from warroom.brain import series
 from warroom.commands.base import Refused, check_actor, check_person
 from warroom.delivery import Delivery, Recipient
 from warroom.durations import format_duration
+from warroom.limits import sane_due
 from warroom.policy import Policy
 from warroom.state import Done, Model, TimelineEvent, normalize_incident_id
 
@@ -100,7 +101,7 @@ class AddItem(Model):
     incident_id: str
     title: Annotated[str, AfterValidator(_nonblank), Field(max_length=300)]
     owner: str
-    due: date | None = None
+    due: Annotated[date, AfterValidator(sane_due)] | None = None
 
     def start(self, number: int, policy: Policy, now: datetime) -> ItemState:
         check_actor(self.actor, policy)
@@ -152,7 +153,7 @@ class SnoozeItem(ItemCommand):
     """Move the due date later, with a reason; it counts against on-time completion honestly."""
 
     verb: Literal["snooze"] = "snooze"
-    until: date
+    until: Annotated[date, AfterValidator(sane_due)]
     reason: Annotated[str, AfterValidator(_nonblank)]
 
     def check(self, item: ItemState, policy: Policy, now: datetime) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from warroom.durations import format_duration
+from warroom.limits import sane_due
 from warroom.policy import Policy
 from warroom.state import IncidentState, ReviewItem, TimelineEvent
 from warroom.templates import render
@@ -25,7 +26,6 @@ ACTION_ITEM = re.compile(
 )
 LIST_LINE = re.compile(r"^[-*]\s+\S")
 ITEM_SHAPE = "`- title (@owner, due YYYY-MM-DD)`"
-FURTHEST_DUE = timedelta(days=3650)
 
 LIFECYCLE = {"declared", "acknowledged", "severity", "role", "status", "update", "flag", "escalation", "comms",
              "resolved", "page", "escalate", "notify", "alerts", "review"}
@@ -135,8 +135,10 @@ def action_items(document: str, today: date) -> tuple[list[ReviewItem], list[str
         except ValueError:
             problems.append(f"line {number}: due {match['due']} is not a date")
             continue
-        if not today - FURTHEST_DUE <= due <= today + FURTHEST_DUE:
-            problems.append(f"line {number}: due {match['due']} is more than ten years away")
+        try:
+            sane_due(due, today)  # the item's own bounds: a review must not start an item that cannot be
+        except ValueError as exc:
+            problems.append(f"line {number}: due {exc}")
             continue
         found.append(ReviewItem(title=match["title"].strip()[:300], owner=match["owner"], due=due, line=number))
     return found, problems

@@ -88,7 +88,9 @@ def load_scenario(path: Path) -> list[tuple[Step, Command]]:
     try:
         raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"{path}: {exc}") from None
+        raise ScenarioError(f"{path}: {' '.join(str(exc).split())}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     if not isinstance(raw, list):
         raise ScenarioError(f"{path}: a scenario is a YAML list of steps like {{at: 5m, event: ack, actor: bob}}")
     steps = []

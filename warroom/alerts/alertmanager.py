@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from warroom.alerts.events import AlertBatch, AlertEvent, Source
+from warroom.alerts.events import AlertBatch, AlertEvent, Instant, Source
 
 
 class Alert(BaseModel):
@@ -16,8 +16,8 @@ class Alert(BaseModel):
     status: Literal["firing", "resolved"]
     labels: dict[str, str]
     annotations: dict[str, str] = {}
-    startsAt: AwareDatetime
-    endsAt: AwareDatetime | None = None
+    startsAt: Instant
+    endsAt: AwareDatetime | None = None  # Alertmanager sends 0001-01-01 for "not yet": not used
     generatorURL: str = ""
     fingerprint: str = Field(min_length=1)
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+
+from warroom.limits import sane_instant
+
+Instant = Annotated[AwareDatetime, AfterValidator(sane_instant)]
+"""An alert's own time as sources send it: within 2000-01-01 … a year from now, else a 422 at the
+edge (a `startsAt` of year 1 at +14:00 once stalled its whole alert group)."""
 
 Source = Literal["alertmanager", "grafana", "pagerduty", "generic"]
 AlertStatus = Literal["firing", "resolved", "acknowledged"]

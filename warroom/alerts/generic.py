@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from warroom.alerts.events import AlertBatch, AlertEvent
+from warroom.alerts.events import AlertBatch, AlertEvent, Instant
 
 
 class Event(BaseModel):
@@ -26,7 +26,7 @@ class Event(BaseModel):
     severity: str | None = None
     labels: dict[str, str] = {}
     links: list[str] = []
-    started_at: AwareDatetime | None = None
+    started_at: Instant | None = None
 
     def to_batch(self) -> AlertBatch:
         return AlertBatch(

@@ -7,7 +7,7 @@ group whose incident has ended opens a new one, linked to it, on its next firing
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime
 
@@ -124,10 +124,25 @@ def opened(group: GroupState, incident_id: str) -> GroupState:
     return group.model_copy(update={"incident": incident_id})
 
 
+OLDEST_START = timedelta(days=30)
+
+
+def _credible(starts_at: datetime | None, now: datetime) -> bool:
+    """An alert's own start counts as the detection time when it is plausible: within the last 30
+    days and not in the future. Anything else (year 1 at +14:00 once poisoned a group: comparing it
+    overflows) is ignored and the incident counts from when warroom opens it."""
+    if starts_at is None:
+        return False
+    try:
+        return now - OLDEST_START <= starts_at <= now
+    except OverflowError:
+        return False
+
+
 def opening(group: GroupState, batch: AlertBatch, policy: Policy, now: datetime) -> Declare:
     firing = [a for a in group.alerts.values() if a.status == "firing"]
     severity = Severity.highest([a.severity for a in firing]) if firing else policy.rules.alerts.default_severity
-    starts = [a.starts_at for a in batch.alerts if a.status == "firing" and a.starts_at is not None]
+    starts = [a.starts_at for a in batch.alerts if a.status == "firing" and _credible(a.starts_at, now)]
     return Declare(
         actor=f"system:{batch.source}",
         title=batch.title[:200],

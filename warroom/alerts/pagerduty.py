@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from warroom.alerts.events import AlertBatch, AlertEvent
+from warroom.alerts.events import AlertBatch, AlertEvent, Instant
 
 
 class Link(BaseModel):
@@ -22,7 +22,7 @@ class EventPayload(BaseModel):
     summary: str = Field(min_length=1, max_length=1024)
     source: str = Field(min_length=1)
     severity: Literal["critical", "error", "warning", "info"]
-    timestamp: AwareDatetime | None = None
+    timestamp: Instant | None = None
     component: str | None = None
     group: str | None = None
     class_: str | None = Field(default=None, alias="class")

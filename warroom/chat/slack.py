@@ -8,6 +8,7 @@ import hmac
 import time
 from collections.abc import Mapping
 
+from warroom import limits
 from warroom.policy import Policy
 
 TOLERANCE_S = 300  # Slack: refuse requests whose timestamp is more than five minutes away
@@ -27,8 +28,8 @@ def verify(signing_secret: str | None, headers: Mapping[str, str], body: bytes, 
     if not stamp or not signature:
         raise Unverified("X-Slack-Request-Timestamp and X-Slack-Signature headers required")
     try:
-        sent = int(stamp)
-    except ValueError:
+        sent = limits.unix_seconds(stamp)
+    except limits.Unacceptable:
         raise Unverified("X-Slack-Request-Timestamp is not a Unix time") from None
     if abs((now if now is not None else time.time()) - sent) > TOLERANCE_S:
         raise Unverified("X-Slack-Request-Timestamp is more than five minutes away (a replay?)")

@@ -12,6 +12,7 @@ from warroom import explain as rules
 from warroom.cli.output import USAGE, emit_json, fail
 from warroom.commands import Declare
 from warroom.durations import format_duration, parse_duration
+from warroom.limits import sane_instant
 from warroom.policy import Policy
 from warroom.requests import field_errors
 from warroom.simulate import ScenarioError, load_scenario, simulate
@@ -26,6 +27,10 @@ def run(policy: Policy, sev: str, service: str | None, scenario: Path | None, un
         fail(str(exc), USAGE)
     if began.tzinfo is None:
         fail("--start needs a time zone, e.g. 2026-11-30T02:00:00+01:00", USAGE)
+    try:
+        began = sane_instant(began)
+    except ValueError as exc:
+        fail(f"--start: {exc}", USAGE)
     chosen = service or sorted(policy.runbooks)[0]
     try:
         declare = Declare(actor=declared_by or "system:alert", title="simulated incident", service=chosen, severity=sev)

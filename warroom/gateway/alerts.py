@@ -12,7 +12,6 @@ on 5xx and drop on 4xx). Nothing is started on any error.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from warroom import limits
 from warroom.alerts import alertmanager, generic, grafana, pagerduty
 from warroom.alerts.events import AlertBatch
 from warroom.config_file import Ingest
@@ -64,9 +64,9 @@ class AlertIngest:
     @staticmethod
     def parse(body: bytes, model: type[BaseModel]) -> Any:
         try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise Rejected(400, f"body is not JSON: {exc}") from None
+            data = limits.loads(body)
+        except limits.Unacceptable as exc:
+            raise Rejected(400, f"body: {exc}") from None
         try:
             return model.model_validate(data)
         except ValidationError as exc:

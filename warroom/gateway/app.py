@@ -16,6 +16,7 @@ from warroom.config import Settings
 from warroom.config_file import WarroomConfig, load_config
 from warroom.gateway import alerts, api, chat, report, status, web
 from warroom.gateway.alerts import AlertIngest
+from warroom.gateway.bounds import BoundedJson
 from warroom.gateway.desk import Desk
 from warroom.gateway.identity import Identities
 from warroom.gateway.session import SESSION_MAX_AGE_S, SignInLinks, session_key
@@ -82,6 +83,7 @@ def create_app(
     app.add_middleware(SessionMiddleware, secret_key=session_key(secret, settings.data_dir),
                        session_cookie="warroom_session", max_age=SESSION_MAX_AGE_S, same_site="lax",
                        https_only=config.api.secure_cookies)
+    app.add_middleware(BoundedJson)
     api.install_errors(app)
     api.install_auth(app)
     app.include_router(api.router(desk, identities))

@@ -11,6 +11,7 @@ import hmac
 import time
 from collections.abc import Mapping
 
+from warroom import limits
 from warroom.config_file import GrafanaAuth, HeaderAuth, PagerDutyAuth, StandardWebhooksAuth
 
 TOLERANCE_S = 300  # signed timestamps older or newer than 5 minutes are replays
@@ -131,8 +132,8 @@ def standard_webhooks(
 
 def _fresh(stamp: str, now: float | None) -> None:
     try:
-        sent = int(stamp)
-    except ValueError:
+        sent = limits.unix_seconds(stamp)
+    except limits.Unacceptable:
         raise _wrong("timestamp is not a Unix time in seconds") from None
     if abs((now if now is not None else time.time()) - sent) > TOLERANCE_S:
         raise _wrong("timestamp is more than 5 minutes away from now")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 from collections.abc import Awaitable
 from urllib.parse import parse_qs
 
@@ -19,6 +18,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from warroom import limits
 from warroom.buttons import BY_ID
 from warroom.chat import slack
 from warroom.chat.answers import carry_out
@@ -145,7 +145,7 @@ def router(config: Chat, policy: Policy, desk: Desk) -> APIRouter:
         if isinstance(body, Response):
             return body
         try:
-            payload = json.loads(_form(body).get("payload", ""))
+            payload = limits.loads(_form(body).get("payload", ""))
             action = payload["actions"][0]
             user_id, incident_id = payload["user"]["id"], action["value"]
         except (ValueError, KeyError, IndexError, TypeError):
