@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import time
 
 from tests.chat.support import SIGNING_ENV, SIGNING_SECRET, ResponseUrl, chat_config, command_body, signed_headers
 from tests.workflow.harness import gateway, incidents_of
 from tests.workflow.test_alert_contracts import (
     GENERIC_ENV,
+    GRAFANA_ENV,
+    TIMESTAMP_HEADER,
     generic_event,
+    grafana_payload,
+    grafana_signature,
     post_json,
     standard_webhook_headers,
     unique,
     whsec,
 )
-from warroom.config_file import Ingest, SecretRef, StandardWebhooksAuth, WarroomConfig
+from warroom.config_file import GrafanaAuth, Ingest, SecretRef, StandardWebhooksAuth, WarroomConfig
 from warroom.state import Status
 
 
@@ -76,3 +82,34 @@ async def test_a_replayed_standard_webhook_delivery_changes_nothing_even_after_a
         assert [e.text for e in after.timeline if e.kind == "alerts"] == [
             e.text for e in quiet.state.timeline if e.kind == "alerts"]
         assert after.status is not Status.resolved
+
+
+async def test_a_replayed_grafana_delivery_after_its_resolve_changes_nothing(make_harness, monkeypatch):
+    """Grafana signs `timestamp:body`; a delivery replayed inside its 5 minutes is authentic, and the
+    group, having seen that signature, ignores it: the resolved alert stays resolved."""
+    secret = secrets.token_hex(16)
+    monkeypatch.setenv(GRAFANA_ENV, secret)
+    config = WarroomConfig(ingest=Ingest(grafana=GrafanaAuth(hmac_secret=SecretRef(env=GRAFANA_ENV),
+                                                             timestamp_header=TIMESTAMP_HEADER)))
+
+    def signed(body: bytes) -> dict[str, str]:
+        now = int(time.time())
+        return {TIMESTAMP_HEADER: str(now), "X-Grafana-Alerting-Signature": grafana_signature(secret, body, now)}
+
+    async with make_harness() as h, gateway(h, config) as gw:
+        key = unique("grafana-replayed")
+        payload = grafana_payload(key, "https://grafana.example/d/checkout")
+        firing = json.dumps(payload).encode()
+        firing_headers = signed(firing)
+        assert (await post_json(gw, "/v1/alerts/grafana", firing, firing_headers)).status_code == 200
+        [incident] = await incidents_of(h, 1)
+        payload["status"] = payload["alerts"][0]["status"] = "resolved"
+        resolved = json.dumps(payload).encode()
+        assert (await post_json(gw, "/v1/alerts/grafana", resolved, signed(resolved))).status_code == 200
+        quiet = await h.wait_view(incident, lambda v: v.state.alerts is not None and v.state.alerts.firing == 0)
+        assert (await post_json(gw, "/v1/alerts/grafana", firing, firing_headers)).status_code == 200
+        await asyncio.sleep(1.5)
+        after = (await h.view(incident)).state
+        assert after.alerts.firing == 0 and after.alerts.all_resolved_at == quiet.state.alerts.all_resolved_at
+        assert [e.text for e in after.timeline if e.kind == "alerts"] == [
+            e.text for e in quiet.state.timeline if e.kind == "alerts"]
