@@ -92,3 +92,11 @@ async def test_action_item_due_dates_outside_the_sane_window_are_refused_naming_
             assert answer.json()["errors"][0]["field"] == "due" and "between" in answer.json()["errors"][0]["message"]
         listed = await api.get("/v1/action-items", headers=token(h, "carol"), params={"incident": incident})
         assert listed.status_code == 200 and listed.json() == []
+
+
+async def test_out_of_range_query_parameters_get_a_422_naming_them(make_harness):
+    async with make_harness() as h, gateway(h, WarroomConfig()) as api:
+        answer = await api.get("/v1/outbox", params={"since_id": str(2**63)})
+        assert answer.status_code == 422 and "since_id" in answer.text, answer.text
+        answer = await api.get("/v1/report", headers=token(h, "bob"), params={"since": "1000000d"})
+        assert answer.status_code == 422 and "since" in answer.text, answer.text

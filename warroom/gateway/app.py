@@ -110,7 +110,7 @@ def create_app(
     @app.get("/v1/outbox")
     async def read_outbox(
         incident: str | None = Query(default=None, description="only this incident's messages"),
-        since_id: int = Query(default=0, ge=0),
+        since_id: int = Query(default=0, ge=0, le=2**63 - 1),  # SQLite integers are 64-bit
     ) -> list[OutboxRow]:
         """Every page, message and post the outbox provider sent (the development default)."""
         return await asyncio.to_thread(outbox.read, incident, since_id)
