@@ -130,3 +130,21 @@ async def test_a_malformed_payload_is_a_400_and_does_nothing(make_harness):
             response = await client.post("/v1/chat/slack/interactions", content=body, headers=signed_headers(body))
             assert response.status_code == 400, (body, response.text)
         assert (await h.view(incident)).state.acknowledged_at is None
+
+
+async def test_a_response_url_that_is_unreachable_or_not_a_url_never_makes_a_5xx(make_harness):
+    from urllib.parse import urlencode
+
+    from tests.chat.support import signed_headers
+
+    async with make_harness() as h, gateway(h, chat_config()) as client:
+        incident = await h.declare("SEV2")
+        # unreachable: the press is still answered 200 and the command runs; only the answer is lost
+        accepted(await press(client, "ack", incident, "U0STRANGER", "http://127.0.0.1:9/hook"))
+        for url in ("not a url", "file:///etc/passwd", "javascript:alert(1)"):
+            response = await press(client, "ack", incident, "bob", url)
+            assert response.status_code == 400 and "response_url" in response.text, (url, response.text)
+        deep = urlencode({"payload": "[" * 1000 + "]" * 1000}).encode()
+        response = await client.post("/v1/chat/slack/interactions", content=deep, headers=signed_headers(deep))
+        assert response.status_code == 400, response.text
+        assert (await h.view(incident)).state.acknowledged_at is None

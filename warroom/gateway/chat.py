@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 from collections.abc import Awaitable
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from fastapi import APIRouter, Request
@@ -27,6 +28,8 @@ from warroom.config_file import Chat
 from warroom.gateway.desk import Desk
 from warroom.model import Origin
 from warroom.policy import Policy
+
+log = logging.getLogger(__name__)
 
 INLINE_S = 2.5  # under Slack's 3 s, with room for the network
 MAX_BODY = 64 * 1024
@@ -63,18 +66,29 @@ class ChatDesk:
 
     async def _deliver_late(self, task: asyncio.Task, request: ChatRequest, response_url: str | None) -> None:
         ok, text = await task
-        if not response_url:
-            return
-        async with httpx.AsyncClient(timeout=10) as http:
-            await http.post(response_url, json={"response_type": _kind(ok, request), "text": text,
-                                                "replace_original": False})
+        if response_url:
+            await _post(response_url, {"response_type": _kind(ok, request), "text": text, "replace_original": False})
 
     async def reply(self, response_url: str | None, text: str) -> None:
         if response_url:
-            async with httpx.AsyncClient(timeout=10) as http:
-                await http.post(
-                    response_url, json={"response_type": "ephemeral", "text": text, "replace_original": False}
-                )
+            await _post(response_url, {"response_type": "ephemeral", "text": text, "replace_original": False})
+
+
+async def _post(response_url: str, message: dict[str, object]) -> None:
+    """Answer on the chat's response URL; one it cannot reach loses the answer, never the request
+    (the command ran; the timeline and the channel have it)."""
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            await http.post(response_url, json=message)
+    except httpx.HTTPError as exc:
+        log.warning("chat: could not answer on the response URL: %s", type(exc).__name__)
+
+
+def _web_url(value: object) -> bool:
+    if not isinstance(value, str) or len(value) > 2048:
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 async def _body(request: Request) -> bytes | None:
@@ -150,7 +164,9 @@ def router(config: Chat, policy: Policy, desk: Desk) -> APIRouter:
             user_id, incident_id = payload["user"]["id"], action["value"]
         except (ValueError, KeyError, IndexError, TypeError):
             return JSONResponse({"error": "payload: not a block_actions payload"}, status_code=400)
-        response_url = payload.get("response_url")
+        response_url = payload.get("response_url") if isinstance(payload, dict) else None
+        if response_url is not None and not _web_url(response_url):
+            return JSONResponse({"error": "payload.response_url: not an http(s) URL"}, status_code=400)
         actor = slack.person_of(user_id, policy)
         if actor is None:
             await chat.reply(response_url, slack.not_mapped(user_id))
