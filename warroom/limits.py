@@ -12,6 +12,7 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 MAX_DEPTH = 32  # no alert format, chat payload or API body nests deeper than a dozen levels
 MAX_NUMBER_CHARS = 32  # ample for any id, count or epoch in milliseconds
@@ -103,3 +104,23 @@ def sane_due(value: date, today: date | None = None) -> date:
     if not EARLIEST.date() <= value <= (today or datetime.now(UTC).date()) + DUE_AHEAD:
         raise ValueError(f"{value.isoformat()} is not between {EARLIEST:%Y-%m-%d} and five years from now")
     return value
+
+
+MAX_URL = 2048
+
+
+def web_url(value: object) -> bool:
+    """An http(s) URL with a host, of a length a browser and a chat message take."""
+    if not isinstance(value, str) or len(value) > MAX_URL or not value.isprintable():
+        return False
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an invalid IPv6 host
+        return False
+
+
+def web_links(links: tuple[str, ...]) -> tuple[str, ...]:
+    """An alert's links, those a responder can open: a `javascript:` or broken one is dropped, not
+    the alert (refusing an alert for a bad link would lose the page it carries)."""
+    return tuple(link for link in links if web_url(link))

@@ -41,3 +41,10 @@ def test_a_credible_start_is_the_detection_time() -> None:
     group = GroupState(group_id="alerts-y", source="alertmanager", group_key="k")
     _, [opening] = ingest(group, batch("fp-1", NOW - timedelta(minutes=7)), POLICY, NOW)
     assert opening.declare.detected_at == NOW - timedelta(minutes=7)
+
+
+def test_an_alerts_links_keep_only_what_a_responder_can_open() -> None:
+    alert = AlertEvent(fingerprint="fp", status="firing", name="x", links=(
+        "https://grafana.example/d/checkout", "javascript:alert(1)", "not a url", "http://[::1", "x" * 3000,
+        "http://prometheus:9090/graph?g0.expr=up", "https://ok.example/\x00hidden"))
+    assert alert.links == ("https://grafana.example/d/checkout", "http://prometheus:9090/graph?g0.expr=up")

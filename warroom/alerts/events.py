@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
-from warroom.limits import sane_instant
+from warroom.limits import sane_instant, web_links
 
 Instant = Annotated[AwareDatetime, AfterValidator(sane_instant)]
 """An alert's own time as sources send it: within 2000-01-01 … a year from now, else a 422 at the
@@ -24,7 +24,7 @@ class AlertEvent(BaseModel):
     name: str  # alertname, or the event's summary
     labels: dict[str, str] = {}
     starts_at: AwareDatetime | None = None
-    links: tuple[str, ...] = ()
+    links: Annotated[tuple[str, ...], AfterValidator(web_links)] = ()
     severity: str | None = None  # the source's own word (label value, PagerDuty severity, SEV2…)
     service: str | None = None  # a service the source names outright (routing key, generic field)
 

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import httpx
 from fastapi import APIRouter, Request
@@ -83,12 +83,6 @@ async def _post(response_url: str, message: dict[str, object]) -> None:
     except httpx.HTTPError as exc:
         log.warning("chat: could not answer on the response URL: %s", type(exc).__name__)
 
-
-def _web_url(value: object) -> bool:
-    if not isinstance(value, str) or len(value) > 2048:
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 async def _body(request: Request) -> bytes | None:
@@ -165,7 +159,7 @@ def router(config: Chat, policy: Policy, desk: Desk) -> APIRouter:
         except (ValueError, KeyError, IndexError, TypeError):
             return JSONResponse({"error": "payload: not a block_actions payload"}, status_code=400)
         response_url = payload.get("response_url") if isinstance(payload, dict) else None
-        if response_url is not None and not _web_url(response_url):
+        if response_url is not None and not limits.web_url(response_url):
             return JSONResponse({"error": "payload.response_url: not an http(s) URL"}, status_code=400)
         actor = slack.person_of(user_id, policy)
         if actor is None:
