@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from itertools import takewhile
 
 from warroom.actions import (
     Action,
@@ -406,7 +407,7 @@ def _communication_deadlines(ctx: _Context) -> Iterator[Action]:
         # word for when work begins, not for the middle of the night
         promise = start + severity.internal_update_every if ctx.chasing and kind == "stakeholder" and start > due \
             else None
-        automatic_run = len(sent) - next((i + 1 for i in range(len(sent) - 1, -1, -1) if not sent[i].automatic), 0)
+        automatic_run = sum(1 for _ in takewhile(lambda c: c.automatic, reversed(sent)))  # since a person spoke
         if ctx.chasing and automatic_run >= ctx.policy.rules.chase.up_to:
             continue  # nobody has spoken for so long that more "being assessed" mail is noise; R-ESC-18 told leadership
         if deadline.on_deadline == "auto_send":

@@ -20,7 +20,8 @@ from warroom.state import IncidentState
 
 Outcome = Literal["met", "met late", "missed", "open", "n/a"]
 CHASING = ("remind", "escalate")
-CHASED_UNDER = {"R-ROLE-2": ("R-SEV",)}  # the stakeholder notice's deadlines cite the severity table
+# the stakeholder notice's deadlines cite the severity table: (that rule, their keys' prefix)
+CHASED_UNDER = {"R-ROLE-2": ("R-SEV", "comms:stakeholder")}
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,9 @@ def explain(state: IncidentState, fired: list[Fired]) -> list[Verdict]:
 
     verdicts = []
     for rule, asks, done in OBLIGATIONS:
-        rules = (rule, *CHASED_UNDER.get(rule, ()))
-        chased = [f for f in fired if f.rule in rules and (f.kind in CHASING or f.key.startswith("ack:"))
-                  and (rule != "R-ROLE-2" or f.key.startswith("comms:stakeholder"))]
+        under, prefix = CHASED_UNDER.get(rule, (rule, ""))
+        chased = [f for f in fired if f.rule in (rule, under) and f.key.startswith(prefix)
+                  and (f.kind in CHASING or f.key.startswith("ack:"))]
         at = done(state)
         before = [f for f in chased if at is None or f.at_seconds <= offset(at)]
         later = len(chased) - len(before)  # a recurring obligation's later rounds

@@ -91,6 +91,9 @@ class Runbook(Frozen):
             raise ValueError(f"{value!r} is not a service name: lower-case letters, digits and -")
         return value
 
+    def has_sme(self, handle: str) -> bool:
+        return any(s.handle == handle for s in self.smes)
+
     @property
     def steps(self) -> tuple[ChecklistStep, ...]:
         return tuple(ChecklistStep(step=s) if isinstance(s, str) else s for s in self.checklist)

@@ -51,6 +51,14 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
+@pytest_asyncio.fixture
+async def h(skipping_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
+    """A worker on the skipping server, running the shipped policy at its real durations."""
+    settings = new_settings(tmp_path, skipping_env.client)
+    async with build_worker(skipping_env.client, settings):
+        yield Harness(client=skipping_env.client, settings=settings, policy=SHIPPED)
+
+
 def minutes(since: datetime, at: datetime) -> int:
     """Whole minutes on the workflow's clock: a delivery goes out a second or so after its timer."""
     return round((at - since).total_seconds() / SECONDS_PER_MINUTE)
@@ -62,14 +70,10 @@ def offsets(state) -> dict[str, int]:
 
 
 async def test_R_ESC_16_and_R_ESC_18_an_unanswered_sev1_reaches_leadership_at_30m_and_is_briefed_at_2h(
-        skipping_env: WorkflowEnvironment, tmp_path: Path) -> None:
-    client = skipping_env.client
-    settings = new_settings(tmp_path, client)
-    async with build_worker(client, settings):
-        h = Harness(client=client, settings=settings, policy=SHIPPED)
-        incident = await h.declare("SEV1", actor="system:alert", title="Checkout failing")
-        assert await skipping_env.fast_forward(h.handle(incident), timedelta(hours=2, minutes=5))
-        state = (await h.view(incident)).state
+        skipping_env: WorkflowEnvironment, h: Harness) -> None:
+    incident = await h.declare("SEV1", actor="system:alert", title="Checkout failing")
+    assert await skipping_env.fast_forward(h.handle(incident), timedelta(hours=2, minutes=5))
+    state = (await h.view(incident)).state
     at = offsets(state)
     assert at[Keys.SEV1_NOT_MITIGATED] == 30
     assert state.done[Keys.SEV1_NOT_MITIGATED].targets == ("erin",)
@@ -83,20 +87,16 @@ async def test_R_ESC_16_and_R_ESC_18_an_unanswered_sev1_reaches_leadership_at_30
 
 
 async def test_R_PIR_21_a_resolved_incidents_review_is_reminded_then_escalates_at_48h(
-        skipping_env: WorkflowEnvironment, tmp_path: Path) -> None:
-    client = skipping_env.client
-    settings = new_settings(tmp_path, client)
-    async with build_worker(client, settings):
-        h = Harness(client=client, settings=settings, policy=SHIPPED)
-        incident = await h.declare("SEV2", actor="dana", title="Refunds slow")
-        await h.send(incident, Ack(actor="bob"))
-        await h.send(incident, AssignRole(actor="bob", role="ic", handle="bob"))
-        await h.send(incident, Resolve(actor="bob"))
-        resolved = (await h.view(incident)).state.resolved_at
-        assert await skipping_env.fast_forward(h.handle(incident), timedelta(hours=49))
-        state = (await h.view(incident)).state
+        skipping_env: WorkflowEnvironment, h: Harness) -> None:
+    incident = await h.declare("SEV2", actor="dana", title="Refunds slow")
+    await h.send(incident, Ack(actor="bob"))
+    await h.send(incident, AssignRole(actor="bob", role="ic", handle="bob"))
+    await h.send(incident, Resolve(actor="bob"))
+    resolved = (await h.view(incident)).state.resolved_at
+    assert await skipping_env.fast_forward(h.handle(incident), timedelta(hours=49))
+    state = (await h.view(incident)).state
     after = {key: minutes(resolved, done.at) for key, done in state.done.items()
-             if key.startswith("review:")}
+         if key.startswith("review:")}
     assert after[Keys.review_reminder("24h")] == 24 * HOUR  # 24 h before the 48 h window ends
     assert after[Keys.review_reminder("4h")] == 44 * HOUR
     assert after[Keys.review_escalation(1)] == 48 * HOUR
@@ -105,24 +105,20 @@ async def test_R_PIR_21_a_resolved_incidents_review_is_reminded_then_escalates_a
 
 
 async def test_R_PIR_23_an_overdue_action_item_is_chased_weekly_after_its_incident_closed(
-        skipping_env: WorkflowEnvironment, tmp_path: Path) -> None:
-    client = skipping_env.client
-    settings = new_settings(tmp_path, client)
-    async with build_worker(client, settings):
-        h = Harness(client=client, settings=settings, policy=SHIPPED)
-        incident = await h.declare("SEV4", actor="dana", title="Receipt typo")
-        await h.send(incident, AssignRole(actor="carol", role="ic", handle="carol"))
-        tomorrow = datetime.now(UTC).date() + timedelta(days=1)
-        item = await remote_items.add_item(h.client, h.policy, AddItem(
-            actor="carol", incident_id=incident.lower(), title="Spell-check receipts", owner="carol", due=tomorrow),
-            settings.task_queue)
-        await h.send(incident, Resolve(actor="carol"))  # a SEV4 needs no review: closed at once
-        await h.handle(incident).result()
-        handle = client.get_workflow_handle_for(ActionItemWorkflow.run, item.id)
-        assert await skipping_env.fast_forward(handle, timedelta(days=9))
-        state = await handle.query(ActionItemWorkflow.current)
+        skipping_env: WorkflowEnvironment, h: Harness) -> None:
+    incident = await h.declare("SEV4", actor="dana", title="Receipt typo")
+    await h.send(incident, AssignRole(actor="carol", role="ic", handle="carol"))
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    item = await remote_items.add_item(h.client, h.policy, AddItem(
+        actor="carol", incident_id=incident.lower(), title="Spell-check receipts", owner="carol", due=tomorrow),
+        h.settings.task_queue)
+    await h.send(incident, Resolve(actor="carol"))  # a SEV4 needs no review: closed at once
+    await h.handle(incident).result()
+    handle = h.client.get_workflow_handle_for(ActionItemWorkflow.run, item.id)
+    assert await skipping_env.fast_forward(handle, timedelta(days=9))
+    state = await handle.query(ActionItemWorkflow.current)
     overdue = sorted((minutes(state.due_at, d.at), k, d.targets) for k, d in state.done.items()
-                     if ":overdue:" in k)
+                 if ":overdue:" in k)
     assert overdue == [(0, f"item:{tomorrow}:overdue:1", ("dana",)),  # at the due time, carol's manager
-                       (7 * DAY, f"item:{tomorrow}:overdue:2", ("dana",))]  # and again a week later
+                   (7 * DAY, f"item:{tomorrow}:overdue:2", ("dana",))]  # and again a week later
     assert state.status == "open"

@@ -203,8 +203,7 @@ class AssignRole(Command):
             raise Refused(f"{self.handle} is already the comms lead of {state.id}")
         elif self.role == "sme":
             current = next((s for s in state.smes if s.handle == self.handle), None)
-            runbook = policy.runbook(state.service)
-            runbook_sme = state.version >= 7 and any(s.handle == self.handle for s in runbook.smes)
+            runbook_sme = state.version >= 7 and policy.runbook(state.service).has_sme(self.handle)
             if self.release and current is None and (not runbook_sme or self.handle in state.released_smes):
                 raise Refused(f"{self.handle} is not an SME on {state.id}")
             if not self.release and current is not None and current.track == self.track:
@@ -460,7 +459,7 @@ class TickStep(Command):
 
 def _reported(state: IncidentState, policy: Policy, actor: str, now: datetime) -> IncidentState:
     """An SME's word is their report (R-ROLE-3); from brain v7 the runbook's SMEs report too."""
-    runbook_sme = state.version >= 7 and any(s.handle == actor for s in policy.runbook(state.service).smes)
+    runbook_sme = state.version >= 7 and policy.runbook(state.service).has_sme(actor)
     if not (runbook_sme or any(s.handle == actor for s in state.smes)):
         return state
     previous = state.reports.get(actor)
