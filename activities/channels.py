@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
+from activities.http import heartbeating
 from warroom.delivery import Delivery, Recipient
 from warroom.publicpage import PublicUpdate
 
@@ -91,6 +92,8 @@ class IncidentChannels(ABC):
 
 
 class ChannelActivities:
+    """The activities; each heartbeats while its provider works (workflows/attempts.py says why)."""
+
     def __init__(
         self, pager: Pager, notifier: Notifier, messenger: Messenger, ticketing: Ticketing, statuspage: StatusPage,
         channels: IncidentChannels,
@@ -100,31 +103,38 @@ class ChannelActivities:
 
     @activity.defn(name="page")
     async def page(self, delivery: Delivery) -> None:
-        await self.pager.page(delivery)
+        async with heartbeating():
+            await self.pager.page(delivery)
 
     @activity.defn(name="notify")
     async def notify(self, delivery: Delivery) -> None:
-        await self.notifier.notify(delivery)
+        async with heartbeating():
+            await self.notifier.notify(delivery)
 
     @activity.defn(name="remind")
     async def remind(self, delivery: Delivery) -> None:
-        await self.messenger.remind(delivery)
+        async with heartbeating():
+            await self.messenger.remind(delivery)
 
     @activity.defn(name="open_ticket")
     async def open_ticket(self, delivery: Delivery) -> None:
-        await self.ticketing.open_ticket(delivery)
+        async with heartbeating():
+            await self.ticketing.open_ticket(delivery)
 
     @activity.defn(name="publish_status")
     async def publish_status(self, update: PublicUpdate) -> None:
-        await self.statuspage.publish(update)
+        async with heartbeating():
+            await self.statuspage.publish(update)
 
     @activity.defn(name="open_channel")
     async def open_channel(self, request: OpenChannel) -> str:
-        return await self.channels.open(request)
+        async with heartbeating():
+            return await self.channels.open(request)
 
     @activity.defn(name="post_to_channel")
     async def post_to_channel(self, request: ChannelPost) -> None:
-        await self.channels.post(request)
+        async with heartbeating():
+            await self.channels.post(request)
 
     def all(self) -> list:
         return [self.page, self.notify, self.remind, self.open_ticket, self.publish_status, self.open_channel,

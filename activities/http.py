@@ -22,10 +22,12 @@ a service that has no idempotency key of its own.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import email.utils
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -190,6 +192,28 @@ def keepalive() -> None:
     done = _done()
     if done is not None:
         activity.heartbeat(sorted(done))
+
+
+@contextlib.asynccontextmanager
+async def heartbeating(every: float = 1.0) -> AsyncIterator[None]:
+    """Heartbeat every `every` seconds while the body runs, so that Temporal notices a dead worker
+    within the activity's heartbeat timeout (workflows/attempts.py) instead of its start-to-close.
+    The progress set is read here first, in the activity's own context, so the beating task shares
+    it and never heartbeats a stale copy over what `mark_done` recorded."""
+    if _done() is None:  # not in an activity (a provider called directly in a test)
+        yield
+        return
+
+    async def beat() -> None:
+        while True:
+            keepalive()
+            await asyncio.sleep(every)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def summary(subject: str, text: str, fallback: str) -> str:

@@ -241,6 +241,7 @@ def item_delivery(item: ItemState, policy: Policy, action: Action) -> Delivery:
         channel=action.spec.channel.value,
         recipients=recipients,
         subject=f"[{item.id}] action item: {item.title}",
+        due_at=action.at,
         text="\n".join([
             f"{'REMINDER' if action.kind is ActionKind.remind else 'OVERDUE'} {item.id} · {item.title}",
             f"{action.reason} ({action.rule}).",

@@ -107,6 +107,11 @@ class _Context:
         """Brain version 7: reminders repeat until done, clocks start where PROCESS.md says."""
         return self.state.version >= 7
 
+    @property
+    def unfailing(self) -> bool:
+        """Brain version 8: nothing given up silently (a failed page escalates at once)."""
+        return self.state.version >= 8
+
     def held_until(self, at: datetime) -> datetime | None:
         """For a severity no person has confirmed (an alert's), when the pages and notices beyond
         the on-call may go out: at the confirmation, or `alerts.confirm_within` after `at`."""
@@ -272,12 +277,20 @@ def _acknowledge(ctx: _Context) -> Iterator[Action]:
         Keys.REPAGE, K.page, "R-F15-7", start + ack.repage_after, (chain[0][1],),
         f"not acknowledged after {format_duration(ack.repage_after)}: paging the on-call again",
     )
+    failed = _failed_page(ctx, chain[0][1])  # v8: a page that could not go out moves the chain on
     for step, (layer, handle) in enumerate(chain[1:]):
         waited = ack.within + step * ack.escalate_every
-        yield ctx.action(
-            Keys.ack_escalation(layer), K.escalate, "R-F15-7", start + waited, (handle,),
-            f"not acknowledged after {format_duration(waited)}: paging the {layer}",
-        )
+        if failed is not None and failed < start + waited:
+            yield ctx.action(
+                Keys.ack_escalation(layer), K.escalate, "R-F15-7", failed, (handle,),
+                f"the page to {chain[step][1]} could not be delivered: paging the {layer} now",
+            )
+        else:
+            yield ctx.action(
+                Keys.ack_escalation(layer), K.escalate, "R-F15-7", start + waited, (handle,),
+                f"not acknowledged after {format_duration(waited)}: paging the {layer}",
+            )
+        failed = _failed_page(ctx, handle)
     if not ctx.chasing:
         return
     last = ack.within + max(len(chain) - 2, 0) * ack.escalate_every
@@ -289,6 +302,15 @@ def _acknowledge(ctx: _Context) -> Iterator[Action]:
             f"still not acknowledged after {format_duration(waited)}: paging the whole chain again "
             f"({round_} of {ack.repeat})",
         )
+
+
+def _failed_page(ctx: _Context, handle: str) -> datetime | None:
+    """When the last page to `handle` failed for good (v8), if it did; None while one went out."""
+    if not ctx.unfailing:
+        return None
+    pages = [d for d in ctx.state.done.values() if d.kind in (K.page, K.escalate) and handle in d.targets]
+    last = max(pages, key=lambda d: d.at, default=None)
+    return last.at if last is not None and last.failed else None
 
 
 def _first_fifteen(ctx: _Context) -> Iterator[Action]:
@@ -698,8 +720,15 @@ def next_deadline_text(action: Action, now: datetime | None = None) -> str:
     return f"{when}: {action.kind} {action.key} ({', '.join(action.audience) or 'nobody'})"
 
 
-def carried_out(state: IncidentState, action: Action, at: datetime) -> IncidentState:
-    """Record a delivered action: its key is done (never emitted again) and the timeline says so."""
-    done = Done(at=at, kind=action.kind, targets=action.audience)
+LATE = timedelta(seconds=10)  # a delivery later than this says so on the timeline (v8)
+
+
+def carried_out(state: IncidentState, action: Action, at: datetime, failed: bool = False) -> IncidentState:
+    """Record a delivered action: its key is done (never emitted again) and the timeline says so,
+    and (v8) how late it went out when a worker or provider outage held it back."""
+    done = Done(at=at, kind=action.kind, targets=action.audience, failed=failed)
     text = f"{action.kind} {', '.join(action.audience)}: {action.reason} ({action.rule})"
+    if state.version >= 8 and at - action.at > LATE:
+        late = timedelta(seconds=round((at - action.at).total_seconds()))
+        text += f"; {'tried' if failed else 'went out'} {format_duration(late)} late"
     return state.record(at, "warroom", action.kind, text, done={**state.done, action.key: done})

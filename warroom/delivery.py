@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from warroom.actions import Action, ActionKind
 from warroom.policy import Policy
@@ -38,6 +38,7 @@ class Delivery(BaseModel):
     subject: str
     text: str
     game_day: bool = False
+    due_at: AwareDatetime | None = None  # when the rule wanted it out; the outbox keeps both times
 
     @property
     def idempotency_key(self) -> str:
@@ -70,4 +71,5 @@ def delivery_for(state: IncidentState, policy: Policy, action: Action) -> Delive
         subject=f"{exercise}[{state.id}] {state.summary}",
         text="\n".join(lines),
         game_day=state.game_day,
+        due_at=action.at,
     )

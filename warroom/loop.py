@@ -37,6 +37,11 @@ class Turn(Model):
         """Did anything fall due? Then time passed and the caller decides again before waiting."""
         return bool(self.decision.actions)
 
+    @property
+    def applied(self) -> bool:
+        """Did warroom change the incident itself (an internal action)? Then decide again at once."""
+        return len(self.decision.actions) > len(self.deliveries)
+
 
 def advance(state: IncidentState, policy: Policy, now: datetime) -> Turn:
     decision = decide(state, policy, now)
@@ -52,13 +57,14 @@ def advance(state: IncidentState, policy: Policy, now: datetime) -> Turn:
 def delivered(
     state: IncidentState, action: Action, at: datetime, failure: str | None = None, channel: str | None = None
 ) -> IncidentState:
-    """Record a delivery: a failure on the timeline (the escalation chain goes on regardless), the
-    incident's channel once opened, and the action's key as done, at the time it went out."""
+    """Record a delivery: a failure on the timeline (the escalation chain goes on regardless, and
+    from v8 a failed page moves it on at once), the incident's channel once opened, and the
+    action's key as done, at the time it went out."""
     if failure is not None:
         state = state.record(at, "warroom", "delivery-failed", failure)
     if channel is not None:
         state = state.model_copy(update={"channel": channel})
-    return carried_out(state, action, at)
+    return carried_out(state, action, at, failed=failure is not None)
 
 
 def _carry_out_internal(action: Action, state: IncidentState, policy: Policy, now: datetime) -> IncidentState:

@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     subject TEXT NOT NULL,
     text TEXT NOT NULL,
     game_day INTEGER NOT NULL DEFAULT 0,
+    due_at TEXT,
     UNIQUE (idempotency_key, recipient)
 );
 CREATE INDEX IF NOT EXISTS outbox_incident ON outbox (incident, id);
@@ -52,6 +53,12 @@ class OutboxRow(BaseModel):
     subject: str
     text: str
     game_day: bool
+    due_at: datetime | None = None  # when its rule wanted it out (absent in rows of older outboxes)
+
+    @property
+    def late(self) -> float | None:
+        """Seconds between when it was due and when it went out."""
+        return None if self.due_at is None else (self.created_at - self.due_at).total_seconds()
 
 
 class Outbox:
@@ -72,6 +79,9 @@ class Outbox:
                 if not self._prepared:
                     connection.execute("PRAGMA journal_mode=WAL")
                     connection.executescript(SCHEMA)
+                    columns = {row[1] for row in connection.execute("PRAGMA table_info(outbox)")}
+                    if "due_at" not in columns:  # an outbox written before due times were kept
+                        connection.execute("ALTER TABLE outbox ADD COLUMN due_at TEXT")
                     self._prepared = True
         return connection
 
@@ -82,6 +92,7 @@ class Outbox:
             (
                 now, delivery.channel, r.handle, _address(delivery.channel, r.contacts), delivery.incident_id,
                 delivery.action_key, delivery.idempotency_key, delivery.subject, delivery.text, int(delivery.game_day),
+                delivery.due_at.isoformat() if delivery.due_at else None,
             )
             for r in delivery.recipients
         ]
@@ -89,7 +100,7 @@ class Outbox:
             before = connection.total_changes
             connection.executemany(
                 "INSERT OR IGNORE INTO outbox (created_at, channel, recipient, address, incident, action_key,"
-                " idempotency_key, subject, text, game_day) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " idempotency_key, subject, text, game_day, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             return connection.total_changes - before

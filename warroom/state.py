@@ -133,6 +133,7 @@ class Done(Model):
     at: AwareDatetime
     kind: ActionKind
     targets: tuple[str, ...]
+    failed: bool = False  # v8: the provider refused it, or it kept failing for hours (workflows/attempts.py)
 
 
 class AlertOrigin(Model):
@@ -163,7 +164,7 @@ class ReviewRecord(Model):
     items: tuple[ReviewItem, ...] = ()  # started as chased action items (brain version 5)
 
 
-BRAIN_VERSION = 7
+BRAIN_VERSION = 8
 """Rules an incident runs under. A rule added later applies to incidents declared after it, so a
 running incident's history replays exactly (DESIGN.md: replay tests guard running incidents).
 1: the foundation. 2: communication deadlines (stakeholder notice, customer, executive updates).
@@ -171,7 +172,10 @@ running incident's history replays exactly (DESIGN.md: replay tests guard runnin
 5: the review's action items are started by the incident itself (R-PIR-23).
 6: only a responder's first command is the acknowledgement (R-F15-7, policy.yaml permissions).
 7: chase until done (reminders repeat and climb, the chain repeats), SMEs paged and reporting,
-   clocks from the right start, alert severities held until confirmed, stakeholder follow-ups."""
+   clocks from the right start, alert severities held until confirmed, stakeholder follow-ups.
+8: nothing given up silently: deliveries run beside the loop and are retried through any worker
+   outage, the timeline says how late one went out, a failed page moves the escalation chain on,
+   and the incident's clock starts when it was declared, not when a worker first ran it."""
 
 
 class IncidentState(Model):

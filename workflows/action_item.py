@@ -3,10 +3,7 @@ chasing its owner after the incident closed (R-PIR-23). A loop around warroom.ac
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -18,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from warroom.commands import Refused
     from warroom.policy import Policy
     from warroom.temporal import board
+    from workflows.attempts import DELIVERY
 
 DELIVER = {Channel.chat: ChannelActivities.remind, Channel.email: ChannelActivities.notify}
 
@@ -84,8 +82,7 @@ class ActionItemWorkflow:
         try:
             await workflow.execute_activity_method(
                 DELIVER[action.spec.channel], item_delivery(self.item, self.policy, action),
-                start_to_close_timeout=timedelta(seconds=30), schedule_to_close_timeout=timedelta(minutes=10),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+                **DELIVERY,
                 summary=f"{action.kind} {', '.join(action.targets)}: {action.key}",
             )
         except ActivityError as exc:

@@ -4,10 +4,7 @@ moves batches in and effects out."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict
@@ -18,11 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from warroom.commands import RecordAlerts
     from warroom.policy import Policy
     from warroom.state import new_incident_id
+    from workflows.attempts import CALL
 
-CALL = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30)),
-}
 
 
 class GroupInput(BaseModel):

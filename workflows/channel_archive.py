@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import AwareDatetime, BaseModel, ConfigDict
 
     from activities.channels import ChannelActivities, ChannelPost
+    from workflows.attempts import DELIVERY
 
 
 class ArchiveLater(BaseModel):
@@ -28,6 +28,5 @@ class ChannelArchiveWorkflow:
         if wait > timedelta(0):
             await workflow.sleep(wait, summary=f"until {request.at:%Y-%m-%d %H:%M} UTC")
         await workflow.execute_activity_method(
-            ChannelActivities.post_to_channel, request.post, start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)), summary="archive the channel",
+            ChannelActivities.post_to_channel, request.post, summary="archive the channel", **DELIVERY,
         )

@@ -8,10 +8,8 @@ warroom.brain; this file only moves facts between Temporal and it.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
@@ -31,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from warroom.state import IncidentState
     from warroom.temporal import board
     from warroom.views import CommandResult, IncidentView, checklist
+    from workflows.attempts import CALL, DELIVERY
     from workflows.channel_archive import ArchiveLater, ChannelArchiveWorkflow
 
 DELIVER = {  # how each channel's actions leave the workflow (warroom.actions.SPEC names the channel)
@@ -39,8 +38,7 @@ DELIVER = {  # how each channel's actions leave the workflow (warroom.actions.SP
     Channel.chat: ChannelActivities.remind,
     Channel.ticket: ChannelActivities.open_ticket,
 }
-DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
-DELIVERY_GIVE_UP = timedelta(minutes=10)  # then the timeline says so and the escalation chain goes on
+SERIAL = frozenset({Channel.incident_channel, Channel.status})  # posts read in order: one at a time
 
 
 class IncidentInput(BaseModel):
@@ -65,24 +63,32 @@ class IncidentWorkflow:
     def __init__(self, start: IncidentInput) -> None:
         self.policy = start.policy
         now = workflow.now()
-        self.state = start.state or start.declare.start(workflow.info().workflow_id, now, self.policy, start.version)  # type: ignore[union-attr]
+        # v8: the clock starts when the declaration reached Temporal, not when a worker first ran it
+        declared = workflow.info().workflow_start_time if start.version >= 8 else now
+        self.state = start.state or start.declare.start(  # type: ignore[union-attr]
+            workflow.info().workflow_id, declared, self.policy, start.version)
         self.version = 0
         self.decision = decide(self.state, self.policy, now)
         self.published: dict[str, object] = {}
+        self.inflight: dict[str, Channel] = {}  # v8: deliveries on their way, by action key
 
     @workflow.run
     async def run(self, start: IncidentInput) -> IncidentState:
         while True:
             turn = advance(self.state, self.policy, workflow.now())
             self.state, self.decision = turn.state, turn.decision
-            if turn.acted:
+            if self.state.version >= 8:  # deliveries run beside the loop: a slow one holds back no deadline
+                self._dispatch(turn.deliveries)
+                if turn.applied:
+                    continue
+            elif turn.acted:
                 await asyncio.gather(*(self._deliver(a) for a in turn.deliveries))
                 continue  # time passed and commands may have arrived: decide again
             self._publish()
-            if self.state.closed_at is not None:
+            if self.state.closed_at is not None and not self.decision.actions and not self.inflight:
                 break
             if workflow.info().is_continue_as_new_suggested():
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await workflow.wait_condition(self._settled)
                 workflow.continue_as_new(IncidentInput(policy=self.policy, state=self.state))
             seen = self.version
             wake_at = self.decision.wake_at
@@ -94,8 +100,30 @@ class IncidentWorkflow:
                 )
             except TimeoutError:
                 pass
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await workflow.wait_condition(self._settled)
         return self.state
+
+    def _settled(self) -> bool:
+        """Nothing half done: no command being handled, no delivery on its way."""
+        return workflow.all_handlers_finished() and not self.inflight
+
+    def _dispatch(self, due: tuple[Action, ...]) -> None:
+        """v8: start each due delivery as its own task; the loop goes on timing the others. A key on
+        its way is not started twice, and the channel's posts and the status page's go one at a
+        time, in order. A finished delivery wakes the loop (`version`) to decide again."""
+        for action in due:
+            channel = action.spec.channel
+            if action.key in self.inflight or (channel in SERIAL and channel in self.inflight.values()):
+                continue
+            self.inflight[action.key] = channel
+            asyncio.create_task(self._beside(action))
+
+    async def _beside(self, action: Action) -> None:
+        try:
+            await self._deliver(action)
+        finally:
+            del self.inflight[action.key]
+            self.version += 1
 
     @workflow.update
     def command(self, command: IncidentCommand) -> CommandResult:
@@ -138,8 +166,7 @@ class IncidentWorkflow:
 
     async def _deliver(self, action: Action) -> None:
         """Hand one due action to its channel's activity; record it done when it has gone out."""
-        options = {"start_to_close_timeout": timedelta(seconds=30), "schedule_to_close_timeout": DELIVERY_GIVE_UP,
-                   "retry_policy": DELIVERY_RETRY}
+        options = DELIVERY  # retried through any outage; recorded as failed only when it cannot go out
         if action.spec.channel is Channel.incident_channel:
             await self._channel(action, options)
             return
@@ -147,7 +174,7 @@ class IncidentWorkflow:
         failure = None
         try:
             if action.spec.channel is Channel.action_items:
-                await self._start_items(action, summary, options)
+                await self._start_items(action, summary)
                 return
             if action.spec.channel is Channel.status:
                 update = public_update(self.state, self.policy, action, workflow.now())
@@ -164,7 +191,7 @@ class IncidentWorkflow:
             failure = f"could not {action.kind} {', '.join(action.audience)} for {action.key}: {cause}"
         self.state = delivered(self.state, action, workflow.now(), failure)
 
-    async def _start_items(self, action: Action, summary: str, options: dict) -> None:
+    async def _start_items(self, action: Action, summary: str) -> None:
         """R-PIR-23: the review's items, each its own workflow that outlives the incident."""
         review = self.state.review
         assert review is not None
@@ -173,8 +200,8 @@ class IncidentWorkflow:
         )
         failure = None
         try:
-            started = await workflow.execute_activity_method(
-                IncidentActivities.start_review_items, request, summary=summary, **options)
+            started = await workflow.execute_activity_method(  # a call to Temporal: no heartbeat
+                IncidentActivities.start_review_items, request, summary=summary, **CALL)
             self.state = self.state.record(workflow.now(), "warroom", "items",
                                            f"action items started from the review: {', '.join(started)}")
         except ActivityError as exc:

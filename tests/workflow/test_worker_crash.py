@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.workflow.harness import Harness, keys, new_settings, scaled
@@ -60,3 +60,47 @@ async def test_worker_killed_mid_incident_fires_the_next_deadline_exactly_once(t
     finally:
         worker.kill()
         worker.wait()
+
+
+async def test_an_incident_declared_while_no_worker_runs_keeps_its_declaration_time(temporal_env, tmp_path):
+    """Issue 15 (brain v8): the clock starts when the declaration reached Temporal. Declared with no
+    worker running, its first page is due at once when one starts, and its deadlines count from the
+    declaration, not from the worker's first task."""
+    h = Harness(client=temporal_env.client, settings=new_settings(tmp_path, temporal_env.client), policy=scaled(1))
+    before = datetime.now(UTC)
+    incident = await h.declare("SEV2")
+    await asyncio.sleep(4)  # nobody runs the workflow yet
+    worker = start_worker(h)
+    try:
+        rows = await h.wait_rows(incident, lambda rows: any(r.action_key == "page:SEV2" for r in rows))
+        view = await remote.view(h.client, incident)
+    finally:
+        worker.kill()
+        worker.wait()
+    declared = view.state.severities[0].at
+    assert before - timedelta(seconds=1) <= declared < before + timedelta(seconds=2)
+    assert view.state.detected_at == declared
+    [page] = [r for r in rows if r.action_key == "page:SEV2"][:1]
+    assert page.due_at == declared and page.created_at - declared >= timedelta(seconds=4)
+
+
+async def test_a_worker_stops_cleanly_on_sigterm_and_the_next_one_goes_on(temporal_env, tmp_path):
+    """SIGTERM (a deploy, `docker stop`) lets in-flight deliveries finish and exits 0 without a
+    traceback; what falls due afterwards is sent by the next worker, once."""
+    second = timedelta(seconds=1)
+    policy = scaled(1, first_15_minutes={
+        "acknowledge": {"within": 6 * second, "repage_after": 3 * second, "escalate_every": 60 * second}})
+    h = Harness(client=temporal_env.client, settings=new_settings(tmp_path, temporal_env.client), policy=policy)
+    worker = start_worker(h)
+    incident = await h.declare("SEV2")
+    await h.wait_rows(incident, lambda rows: any(r.action_key == "page:SEV2" for r in rows))
+    worker.send_signal(signal.SIGTERM)
+    _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0 and b"Traceback" not in stderr, stderr.decode()[-2000:]
+    worker = start_worker(h)
+    try:
+        rows = await h.wait_rows(incident, lambda rows: any(r.action_key == "ack:repage" for r in rows))
+    finally:
+        worker.kill()
+        worker.wait()
+    assert [k for k, _ in keys(rows)].count("ack:repage") == 1
