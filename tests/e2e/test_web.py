@@ -115,6 +115,7 @@ async def whole_sev1(browser, base: str, links: SignInLinks, h: Harness) -> None
     await board.goto(f"{base}/signin/link?code={links.issue('erin')}")
     assert board.url == f"{base}/"
     await board.select_option("#declare-sev", "SEV1")
+    await board.select_option("#declare-service", "payments")
     await board.fill("#declare-title-input", "Checkout failing")
     await board.click("button:has-text('Declare')")
     incident = board.url.rsplit("/", 1)[1]

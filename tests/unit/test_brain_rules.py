@@ -713,9 +713,9 @@ def test_R_PIR_21_sev4_needs_no_review(policy: Policy) -> None:
 
 def test_shipped_policy_loads(policy: Policy) -> None:
     assert set(policy.rules.severities) == set(Severity)
-    assert sorted(policy.runbooks) == ["payments"]
+    assert sorted(policy.runbooks) == ["identity", "payments"]
     assert policy.runbook("payments").team == "payments"
-    assert len(policy.roster.people) == 12
+    assert len(policy.roster.people) == 15
     assert policy.rules.first_15_minutes.acknowledge.within == timedelta(minutes=2)
     assert policy.rules.escalation.sev1_not_mitigated.after == timedelta(minutes=30)
     assert policy.rules.review.within == timedelta(hours=48)
@@ -783,7 +783,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_cli_policy_check_ok() -> None:
     result = _cli("policy", "check")
     assert result.returncode == 0, result.stderr
-    assert "OK" in result.stdout and "services: payments" in result.stdout
+    assert "OK" in result.stdout and "services: identity, payments" in result.stdout
+    assert "game days: cross-team, data-loss, escalation" in result.stdout
     assert "review within 48h" in result.stdout
 
 
@@ -803,7 +804,9 @@ def test_cli_policy_simulate_bad_severity_exits_2() -> None:
 
 
 def test_cli_policy_simulate_json() -> None:
-    result = _cli("policy", "simulate", "--sev", "SEV1", "--json", "--start", NIGHT.isoformat(), "--until", "3h")
+    result = _cli("policy", "simulate", "--sev", "SEV1", "--service", "payments", "--json",
+                  "--start", NIGHT.isoformat(),
+                  "--until", "3h")
     assert result.returncode == 0, result.stderr
     fired = json.loads(result.stdout)
     assert isinstance(fired, list) and fired
@@ -818,7 +821,8 @@ def test_cli_policy_simulate_json() -> None:
 
 
 def test_cli_policy_simulate_text_summary() -> None:
-    result = _cli("policy", "simulate", "--sev", "SEV2", "--start", DAY.isoformat(), "--until", "1h")
+    result = _cli("policy", "simulate", "--sev", "SEV2", "--service", "payments", "--start", DAY.isoformat(),
+                  "--until", "1h")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("SEV2 on payments")
     assert "page:SEV2" in result.stdout and "ack:repage" in result.stdout

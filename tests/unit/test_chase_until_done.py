@@ -254,7 +254,8 @@ def test_cli_policy_simulate_explain_prints_the_rules_table(tmp_path) -> None:
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text("- {at: 40s, event: ack, actor: carol}\n")
     result = subprocess.run(
-        [str(WARROOM), "policy", "simulate", "--sev", "SEV2", "--until", "1h", "--scenario", str(scenario),
+        [str(WARROOM), "policy", "simulate", "--sev", "SEV2", "--service", "payments", "--until", "1h",
+         "--scenario", str(scenario),
          "--start", "2026-03-03T02:00:00+01:00", "--explain"],
         capture_output=True, text=True, timeout=60,
     )
