@@ -74,6 +74,7 @@ class ChannelPost(BaseModel):
     text: str
     invitees: tuple[Recipient, ...] = ()  # people to bring in who are not there yet
     archive: bool = False
+    game_day: bool = False  # an exercise's channel: the outbox, never a real workspace (R-GAME-25)
 
     @property
     def idempotency_key(self) -> str:

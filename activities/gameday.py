@@ -9,7 +9,16 @@ to the outbox as rows of channel `status`.
 
 from __future__ import annotations
 
-from activities.channels import Messenger, Notifier, Pager, StatusPage, Ticketing
+from activities.channels import (
+    ChannelPost,
+    IncidentChannels,
+    Messenger,
+    Notifier,
+    OpenChannel,
+    Pager,
+    StatusPage,
+    Ticketing,
+)
 from activities.outbox import OutboxProvider
 from warroom.delivery import Delivery, Recipient
 from warroom.publicpage import PublicUpdate
@@ -34,9 +43,9 @@ def status_row(update: PublicUpdate) -> Delivery:
     )
 
 
-class GameDayGuard(Pager, Notifier, Messenger, Ticketing, StatusPage):
+class GameDayGuard(Pager, Notifier, Messenger, Ticketing, StatusPage, IncidentChannels):
     """`real` for real incidents, the outbox for game days. `real` need implement only the
-    interfaces its channel uses."""
+    interfaces its channel uses (the incident's chat channels included)."""
 
     def __init__(self, real: object, outbox: OutboxProvider):
         self.real, self.outbox = real, outbox
@@ -60,6 +69,16 @@ class GameDayGuard(Pager, Notifier, Messenger, Ticketing, StatusPage):
         if delivery.game_day:
             return await self.outbox.open_ticket(delivery)
         await self.real.open_ticket(delivery)  # type: ignore[attr-defined]
+
+    async def open(self, request: OpenChannel) -> str:
+        if request.game_day:
+            return await self.outbox.open(request)
+        return await self.real.open(request)  # type: ignore[attr-defined]
+
+    async def post(self, request: ChannelPost) -> None:
+        if request.game_day:
+            return await self.outbox.post(request)
+        await self.real.post(request)  # type: ignore[attr-defined]
 
     async def publish(self, update: PublicUpdate) -> None:
         if update.game_day:

@@ -39,7 +39,8 @@ class OutboxProvider(Pager, Notifier, Messenger, Ticketing, IncidentChannels):
         return channel
 
     async def post(self, request: ChannelPost) -> None:
-        await self.send(_channel_row(request.incident_id, request.key, request.channel, request.text, False))
+        await self.send(_channel_row(request.incident_id, request.key, request.channel, request.text,
+                                     request.game_day))
 
 
 def _channel_row(incident_id: str, key: str, channel: str, text: str, game_day: bool) -> Delivery:

@@ -521,7 +521,8 @@ def channel_name(state: IncidentState) -> str:
     slug = "".join(c if c.isalnum() else "-" for c in state.title.lower()).strip("-")
     while "--" in slug:
         slug = slug.replace("--", "-")
-    return f"inc-{state.id[4:].lower()}-{slug}"[:80].rstrip("-")
+    exercise = "gameday-" if state.game_day and state.version >= 8 else ""  # R-GAME-25: named as such
+    return f"{exercise}inc-{state.id[4:].lower()}-{slug}"[:80].rstrip("-")
 
 
 def _sme_reports(ctx: _Context) -> Iterator[Action]:
@@ -726,7 +727,7 @@ LATE = timedelta(seconds=10)  # a delivery later than this says so on the timeli
 def carried_out(state: IncidentState, action: Action, at: datetime, failed: bool = False) -> IncidentState:
     """Record a delivered action: its key is done (never emitted again) and the timeline says so,
     and (v8) how late it went out when a worker or provider outage held it back."""
-    done = Done(at=at, kind=action.kind, targets=action.audience, failed=failed)
+    done = Done(at=at, kind=action.kind, targets=action.audience, rule=action.rule, failed=failed)
     text = f"{action.kind} {', '.join(action.audience)}: {action.reason} ({action.rule})"
     if state.version >= 8 and at - action.at > LATE:
         late = timedelta(seconds=round((at - action.at).total_seconds()))

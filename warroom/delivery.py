@@ -46,10 +46,17 @@ class Delivery(BaseModel):
         return f"{self.incident_id}:{self.action_key}"
 
 
+def exercise_mark(state: IncidentState) -> str:
+    """What every message of a game day starts with (R-GAME-25), its speed said when compressed."""
+    if not state.game_day:
+        return ""
+    return "[GAME DAY] " if state.speed == 1 else f"[GAME DAY, {state.speed}x speed] "
+
+
 def delivery_for(state: IncidentState, policy: Policy, action: Action) -> Delivery:
     """The message an action sends: pure, so the workflow builds it and the outbox stores exactly it."""
     recipients = [Recipient.of(handle, policy.roster) for handle in action.audience]
-    exercise = "[GAME DAY] " if state.game_day else ""
+    exercise = exercise_mark(state)
     lines = [
         f"{exercise}{action.spec.opening} {state.id} · {state.summary}",
         f"{action.reason} ({action.rule}).",

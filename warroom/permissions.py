@@ -65,6 +65,7 @@ MEANING: dict[str, Meaning] = {
     "resolve": Meaning("resolves", "R-ROLE-4"),
     "review": Meaning("submits the post-incident review", "R-PIR-21"),
     "reload": Meaning("reloads the incident's policy", "R-ROLE-1"),
+    "gameday": Meaning("runs and schedules game days", "R-GAME-24"),
 }
 
 
@@ -88,6 +89,7 @@ class Permissions(BaseModel):
     resolve: Allowed = _allowed(Who.ic, with_reason=(Who.leadership,))
     review: Allowed = _allowed(Who.ic, with_reason=(Who.leadership,))
     reload: Allowed = _allowed(Who.ic, Who.leadership)
+    gameday: Allowed = _allowed(Who.oncall, Who.leadership)  # no incident yet: the team's chain, leadership
 
     def of(self, name: str) -> Allowed:
         return getattr(self, name)

@@ -7,7 +7,9 @@ Errors name the file, the line, the field and the bad value.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from warroom.roster import Roster, Team
 from warroom.rules import Frozen, Rules
@@ -36,9 +38,24 @@ class Policy(Frozen):
     def team(self, service: str) -> Team:
         return self.roster.teams[self.runbooks[service].team]
 
+    def scaled(self, factor: float) -> Policy:
+        """Every rule duration multiplied by `factor`: a game day at speed 4 runs under
+        `scaled(1 / 4)` (R-GAME-24); the tests run minutes as seconds with 1/60."""
+        return self.model_copy(update={"rules": Rules.model_validate(_scale(self.rules.model_dump(), factor))})
+
     def for_service(self, service: str) -> Policy:
         """The snapshot an incident keeps: everything but the other services' runbooks."""
         return self.model_copy(update={"runbooks": {service: self.runbooks[service]}})
+
+
+def _scale(value: Any, factor: float) -> Any:
+    if isinstance(value, timedelta):
+        return value * factor
+    if isinstance(value, dict):
+        return {k: _scale(v, factor) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scale(v, factor) for v in value]
+    return value
 
 
 def load_policy(directory: Path | str) -> Policy:

@@ -101,6 +101,7 @@ class Report(BaseModel):
     items_open: int
     items_overdue: list[Overdue]
     completion_by_team: list[TeamRate]
+    game_days: int = 0  # exercises in the period (R-GAME-25): shown apart, never in the figures above
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -123,7 +124,8 @@ def _stat(values: list[float]) -> Stat:
 
 
 def build(
-    incidents: list[IncidentFacts], items: list[ItemFacts], policy: Policy, since: datetime, now: datetime
+    incidents: list[IncidentFacts], items: list[ItemFacts], policy: Policy, since: datetime, now: datetime,
+    game_days: int = 0,
 ) -> Report:
     chosen = [i for i in incidents if i.detected_at >= since]
 
@@ -160,6 +162,7 @@ def build(
                      rate=round(100 * sum(1 for t in members if t.status == "done") / len(members), 1))
             for team, members in sorted(teams.items())
         ],
+        game_days=game_days,
     )
 
 

@@ -4,10 +4,10 @@ PROCESS.md names (leadership, executives, legal, the comms-lead pool)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from warroom.durations import Duration
 from warroom.rules import Frozen
@@ -17,12 +17,29 @@ HANDLE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 Layer = Literal["primary", "secondary", "manager"]
 
 
+class Away(Frozen):
+    """Leave, both days included: nobody is picked for a game day then (R-GAME-25)."""
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Away:
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
 class Person(Frozen):
     handle: str
     name: str
     timezone: str = "UTC"
     contacts: dict[str, str] = {}  # channel -> address: email, phone, slack, pagerduty, opsgenie…
     slack_user_id: str | None = None
+    away: tuple[Away, ...] = ()
+
+    def away_on(self, day: date) -> bool:
+        return any(a.start <= day <= a.end for a in self.away)
 
     @field_validator("handle")
     @classmethod

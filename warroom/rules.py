@@ -235,6 +235,35 @@ class Communications(Frozen):
     executive_update: Deadline = Deadline(on_deadline="auto_send")
 
 
+class GameDays(Frozen):
+    """R-GAME-24: rehearse regularly. `warroom gameday schedule TEAM` makes a Temporal Schedule of
+    this cron (quarterly by default: 10:00 on the 15th of January, April, July and October, in
+    `timezone`); each run takes the team's least recently run scenario at `speed`."""
+
+    cron: str = "0 10 15 1,4,7,10 *"
+    timezone: str = "UTC"
+    speed: int = Field(default=1, ge=1, le=60)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5 or not all(part.replace(",", "").replace("-", "").replace("/", "").replace("*", "")
+                                               .isdigit() or part == "*" for part in value.split()):
+            raise ValueError(f"{value!r} is not a five-field cron expression (minute hour day month weekday)")
+        return value
+
+
 class ChatRules(Frozen):
     """The incident's own chat channel (warroom.chat): opened at declaration, archived later."""
 
@@ -271,6 +300,7 @@ class Rules(Frozen):
     chase: Chase = Chase()
     communications: Communications = Communications()
     chat: ChatRules = ChatRules()
+    game_days: GameDays = GameDays()
 
     @field_validator("severities")
     @classmethod

@@ -133,6 +133,7 @@ class Done(Model):
     at: AwareDatetime
     kind: ActionKind
     targets: tuple[str, ...]
+    rule: str = ""  # the rule it was carried out under (a game day's debrief scores by it)
     failed: bool = False  # v8: the provider refused it, or it kept failing for hours (workflows/attempts.py)
 
 
@@ -186,6 +187,7 @@ class IncidentState(Model):
     detected_at: AwareDatetime
     declared_by: str
     game_day: bool = False
+    speed: int = 1  # a game day run faster (its policy snapshot is compressed by this); 1 for real incidents
     severities: tuple[SeverityChange, ...]
     severity_confirmed: bool  # a human set it (R-F15-8); alert-derived severities are provisional
     confirmed_at: AwareDatetime | None = None  # when a person first did

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-ParamKind = Literal["text", "words", "choice", "flag", "many", "duration", "next", "time", "date", "file"]
+ParamKind = Literal["text", "words", "choice", "flag", "many", "duration", "next", "time", "date", "file", "number"]
 Subject = Literal["incident", "item", "none"]
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -222,6 +222,26 @@ VERBS: tuple[Verb, ...] = (
         _p("overdue", "only overdue ones", kind="flag"),
         _p("all", "include done and cancelled", kind="flag"),
     )),
+    Verb(("gameday", "run"), "Run a game day now: its incident opens as an exercise through the real alert or "
+         "declare path, its injects fire on time, and nothing reaches real customers (R-GAME-24, R-GAME-25).",
+         "POST", "/v1/gamedays", subject="none", command="gameday-run", chat=False, params=(
+             _p("scenario", "a scenario's name: runbooks/gamedays/<name>.yaml", positional=True, required=True),
+             _p("speed", "run every duration this many times faster, 1..60 [default: policy.yaml game_days]",
+                kind="number"),
+             _p("team", "whose rotation picks the IC and comms lead [default: the scenario's service's team]"),
+         ), who="the on-call, leadership"),
+    Verb(("gameday", "list"), "Game days, newest first: scenario, IC and comms lead, incident, score.",
+         "GET", "/v1/gamedays", subject="none", params=(_p("team", "only this team's"),)),
+    Verb(("gameday", "roster"), "Who served as IC and comms lead when, and whose turn is next (R-GAME-25).",
+         "GET", "/v1/gamedays/roster", subject="none", params=(
+             _p("team", "the team", positional=True, required=True),)),
+    Verb(("gameday", "schedule"), "Create or update the team's Temporal Schedule of game days (policy.yaml "
+         "game_days: quarterly by default); running it again changes nothing more.",
+         "POST", "/v1/gamedays/schedule", subject="none", command="gameday-schedule", chat=False, params=(
+             _p("team", "the team", positional=True, required=True),), who="the on-call, leadership"),
+    Verb(("gameday", "debrief"), "An ended game day's score per rule and its debrief, to submit as the review.",
+         "GET", "/v1/gamedays/debrief", subject="none", params=(
+             _p("exercise", "the game day's id, as `gameday list` shows it", positional=True, required=True),)),
     Verb(("report",), "Incidents per severity, MTTA/MTTM/MTTR (median, p90), reviews within the window, action "
          "items completed, on time, open, overdue, and completion per team.", "GET", "/v1/report", subject="none",
          params=(_p("since", "how far back, e.g. 30d, 90d", kind="duration", default="90d"),)),
@@ -233,6 +253,7 @@ GROUPS: dict[str, str] = {
     "review": "The post-incident review (R-PIR-21).",
     "action": "Action items: one owner, one deadline, chased until done (R-PIR-23).",
     "policy": "Check the policy files and simulate the timeline they produce.",
+    "gameday": "Game days: rehearse the process on a scenario, rotate the IC, score the response (R-GAME-24).",
 }
 
 _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?[wdhms])+$")  # as warroom.durations reads them

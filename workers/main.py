@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.atlassian_statuspage import AtlassianStatuspage
 from activities.builtin_status import BuiltinStatusPage
 from activities.channels import ChannelActivities
+from activities.exercises import GameDayActivities
 from activities.gameday import GameDayGuard
 from activities.incidents import IncidentActivities
 from activities.opsgenie import OpsgeniePager
@@ -44,10 +45,12 @@ from warroom.temporal.door import Door
 from workflows.action_item import ActionItemWorkflow
 from workflows.alert_group import AlertGroupWorkflow
 from workflows.channel_archive import ChannelArchiveWorkflow
+from workflows.game_day import GameDayWorkflow
 from workflows.incident import IncidentWorkflow
 from workflows.status_page import StatusPageWorkflow
 
-WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow, ActionItemWorkflow, ChannelArchiveWorkflow]
+WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow, ActionItemWorkflow, ChannelArchiveWorkflow,
+             GameDayWorkflow]
 
 # Our models are pure and deterministic: pass them through the sandbox instead of re-importing
 # pydantic for every workflow run.
@@ -88,8 +91,8 @@ def channels(client: Client, settings: Settings) -> ChannelActivities:
         # exercises go to the outbox before any throttle: never bundled with real pages
         return provider if isinstance(config, OutboxConfig) else GameDayGuard(provider, outbox)
 
-    incident_channels = (
-        SlackIncidentChannels(providers.chat.bot_token, providers.chat.base_url)
+    incident_channels = (  # exercises' channels go to the outbox too (R-GAME-25)
+        GameDayGuard(SlackIncidentChannels(providers.chat.bot_token, providers.chat.base_url), outbox)
         if isinstance(providers.chat, SlackConfig)
         else outbox
     )
@@ -110,11 +113,12 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     - a short sticky timeout: a task sent to a dead worker's own queue moves to the shared queue
       after 2 s instead of 10;
     - a graceful SIGTERM: deliveries under way get 10 s to finish before the worker exits."""
+    door = Door(client, settings.task_queue)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=channels(client, settings).all() + IncidentActivities(Door(client, settings.task_queue)).all(),
+        activities=channels(client, settings).all() + IncidentActivities(door).all() + GameDayActivities(door).all(),
         workflow_runner=RUNNER,
         max_concurrent_workflow_tasks=8,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),

@@ -31,6 +31,11 @@ DELIVERY: dict[str, Any] = {
                                 maximum_attempts=MAX_ATTEMPTS),
 }
 
+TOOL: dict[str, Any] = {  # an operator's own tool (a game day's fault injection): tried, never waited on
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),
+}
+
 CALL: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=10)),

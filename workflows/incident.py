@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from warroom.actions import Action, Channel, ChannelStep, ChannelWork
     from warroom.brain import archive_time, channel_name, decide
     from warroom.commands import Declare, IncidentCommand, PostUpdate, Publish, Refused, ReloadPolicy, apply, validate
-    from warroom.delivery import Recipient, delivery_for
+    from warroom.delivery import Recipient, delivery_for, exercise_mark
     from warroom.loop import advance, delivered
     from warroom.policy import Policy
     from warroom.publicpage import public_update
@@ -223,16 +223,16 @@ class IncidentWorkflow:
                     ChannelActivities.open_channel, request, summary=action.key, **options)
             elif step is ChannelStep.archive:
                 text = f"Closed; this channel is archived now. The review: `warroom review draft {state.id}`"
-                post = ChannelPost(incident_id=state.id, channel=state.channel or "", key=action.key, text=text,
-                                   archive=True)
+                post = ChannelPost(incident_id=state.id, channel=state.channel or "", key=action.key,
+                                   text=exercise_mark(state) + text, archive=True, game_day=state.game_day)
                 await workflow.start_child_workflow(
                     ChannelArchiveWorkflow.run, ArchiveLater(post=post, at=archive_time(state, self.policy)),
                     id=f"{state.id}-channel-archive", parent_close_policy=ParentClosePolicy.ABANDON,
                     static_summary=f"archive {state.channel}",
                 )
             else:
-                post = ChannelPost(incident_id=state.id, channel=state.channel or "", key=action.key, text=action.body,
-                                   invitees=invitees)
+                post = ChannelPost(incident_id=state.id, channel=state.channel or "", key=action.key,
+                                   text=exercise_mark(state) + action.body, invitees=invitees, game_day=state.game_day)
                 await workflow.execute_activity_method(ChannelActivities.post_to_channel, post, summary=action.key,
                                                        **options)
         except ActivityError as exc:

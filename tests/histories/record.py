@@ -148,9 +148,30 @@ async def action_item_chased_until_done(h: Harness) -> str:
     return item.id
 
 
+async def game_day_at_speed(h: Harness) -> str:
+    """A game day at 60x speed: its alert opens the incident, a note and a flag inject, the limit ends it."""
+    from tests.workflow.harness import SHIPPED
+    from warroom.gamedays.scenario import Scenario
+    from warroom.temporal import gamedays
+
+    scenario = Scenario.model_validate({
+        "name": "recorded", "title": "Recorded exercise", "service": "payments", "limit": "5m",
+        "start": {"alert": {"format": "generic", "body": {
+            "dedup_key": "recorded", "status": "firing", "summary": "Checkout errors", "service": "payments",
+            "severity": "SEV2"}}},
+        "injects": [{"at": "1m", "note": "Customer report", "provokes": "a customer update"},
+                    {"at": "2m", "flag": "regulatory", "provokes": "legal is told"}],
+    })
+    exercise = await gamedays.run(h.client, SHIPPED, {"recorded": scenario}, "payments", "recorded", 60, "erin",
+                                  h.settings.task_queue)
+    await h.client.get_workflow_handle(exercise).result()
+    return exercise
+
+
 SCENARIOS = [
     sev1_full_lifecycle, sev2_upgrade_downgrade_flags, sev4_ticket_closes_without_review, continued_as_new,
     customer_update_to_the_status_page, alert_group_opens_and_folds, action_item_chased_until_done,
+    game_day_at_speed,
 ]
 
 

@@ -31,7 +31,7 @@ from warroom.commands import (
 from warroom.config import Settings
 from warroom.gateway.app import create_app
 from warroom.policy import load_policy
-from warroom.requests import Invalid, build
+from warroom.requests import GAME_DAY, Invalid, build
 from warroom.severity import Severity
 from warroom.verbs import VERBS, UsageError, find, next_fields, parse_words
 
@@ -50,6 +50,8 @@ def command_class(verb) -> type[BaseModel]:
         return Declare
     if verb.command == "action-item":
         return AddItem
+    if verb.command in GAME_DAY:
+        return GAME_DAY[verb.command]
     return _by_verb(ItemUpdate if verb.subject == "item" else IncidentCommand)[verb.command]
 
 

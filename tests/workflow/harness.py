@@ -54,27 +54,17 @@ def _pinned(policy: Policy) -> Policy:
     primary, carol secondary, whatever week the tests run in."""
     team = policy.roster.teams["payments"]
     rotation = team.rotation.model_copy(update={"members": ("bob", "carol", "alice"), "every": timedelta(days=3650)})
-    teams = {"payments": team.model_copy(update={"rotation": rotation})}
+    teams = {**policy.roster.teams, "payments": team.model_copy(update={"rotation": rotation})}
     return policy.model_copy(update={"roster": policy.roster.model_copy(update={"teams": teams})})
 
 
 SHIPPED = _pinned(load_policy(ROOT / "runbooks"))
 
 
-def _scale(value: Any, factor: float) -> Any:
-    if isinstance(value, timedelta):
-        return value * factor
-    if isinstance(value, dict):
-        return {k: _scale(v, factor) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scale(v, factor) for v in value]
-    return value
-
-
 def scaled(factor: float = 1 / 60, base: Policy = SHIPPED, **rules: Any) -> Policy:
     """The shipped policy with every rule duration multiplied (1/60: a minute becomes a second),
     then `rules` overrides merged into the top-level sections (already scaled values)."""
-    data = _scale(base.rules.model_dump(), factor)
+    data = base.scaled(factor).rules.model_dump()
     for section, values in rules.items():
         data[section] = {**data[section], **values} if isinstance(values, dict) else values
     return base.model_copy(update={"rules": Rules.model_validate(data)})

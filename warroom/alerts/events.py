@@ -39,6 +39,7 @@ class AlertBatch(BaseModel):
     alerts: tuple[AlertEvent, ...]
     truncated: int = 0  # alerts the sender left out (Alertmanager max_alerts)
     request_id: str | None = None  # a signed delivery's own id (webhook-id): a replay of it changes nothing
+    exercise_speed: int | None = None  # a game day's alert (warroom.gamedays), at this speed; None: a real one
 
     @property
     def group_id(self) -> str:

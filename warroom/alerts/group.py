@@ -154,6 +154,8 @@ def opening(group: GroupState, batch: AlertBatch, policy: Policy, now: datetime)
             links=_links(group),
         ),
         previous=group.previous,
+        game_day=batch.exercise_speed is not None,
+        speed=batch.exercise_speed or 1,
     )
 
 

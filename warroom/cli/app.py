@@ -33,6 +33,7 @@ _TYPES: dict[str, Any] = {
     "many": list[str] | None,
     "words": list[str] | None,
     "file": Path | None,
+    "number": int | None,
 }
 
 
@@ -158,6 +159,14 @@ def _show(verb: Verb, result: Any, as_json: bool, preview: bool) -> None:
         print(result)
     elif verb.name == "review show":
         present.review(result)
+    elif verb.name == "gameday list":
+        present.exercises(result)
+    elif verb.name == "gameday roster":
+        present.game_day_roster(result)
+    elif verb.name == "gameday debrief":
+        present.debrief(result)
+    elif verb.name in ("gameday run", "gameday schedule"):
+        print(f"{result['id']}: {result['message']}")
     elif "incident_id" in result:
         print(f"{result['incident_id']}: {result['message']}")
     else:

@@ -180,15 +180,24 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
 
     @policy.command("check")
     def policy_check(directory: Annotated[Path | None, typer.Argument(help="runbooks directory")] = None) -> None:
-        """Validate policy.yaml, oncall.yaml and services/*.yaml; exit 1 listing every problem."""
+        """Validate policy.yaml, oncall.yaml, services/*.yaml and gamedays/*.yaml; exit 1 listing every problem."""
         from warroom.config import Settings
         from warroom.durations import format_duration
+        from warroom.gamedays.scenario import ScenarioError, load_scenarios
 
+        root = directory or Settings.from_env().runbooks
         loaded = _policy(directory)
+        try:
+            scenarios = load_scenarios(Path(root) / "gamedays", set(loaded.runbooks))
+        except ScenarioError as exc:
+            for problem in exc.problems[:-1]:
+                print(f"warroom: {problem}", file=sys.stderr)
+            fail(exc.problems[-1])
         print(
-            f"{directory or Settings.from_env().runbooks}: OK: {len(loaded.rules.severities)} severities, "
+            f"{root}: OK: {len(loaded.rules.severities)} severities, "
             f"{len(loaded.roster.people)} people, {len(loaded.roster.teams)} team(s), services: "
-            f"{', '.join(sorted(loaded.runbooks))}; review within {format_duration(loaded.rules.review.within)}"
+            f"{', '.join(sorted(loaded.runbooks))}; review within {format_duration(loaded.rules.review.within)}; "
+            f"game days: {', '.join(sorted(scenarios)) or 'none'}"
         )
 
     @policy.command("simulate")

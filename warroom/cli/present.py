@@ -122,6 +122,8 @@ def report(result: dict[str, Any]) -> None:
         console.print(f"  overdue {item['id']} ({item['owner']}, due {item['due']}): {item['title']}")
     for team in result["completion_by_team"]:
         console.print(f"  {team['team']}: {team['completed']}/{team['total']} completed ({team['rate']}%)")
+    if result.get("game_days"):
+        console.print(f"game days: {result['game_days']} (not counted above: `warroom gameday list`)")
 
 
 def _seconds(value: float | None) -> str:
@@ -152,4 +154,28 @@ def review(result: dict[str, Any]) -> None:
     for item in items:
         print(f"  - {item['title']} (@{item['owner']}, due {item['due']})")
     print()
+    print(result["document"])
+
+
+def exercises(rows: list[dict[str, Any]]) -> None:
+    console = _console()
+    if not rows:
+        console.print("no game days yet: `warroom gameday run SCENARIO`")
+        return
+    table = _table("exercise", "started", "scenario", "IC", "comms", "speed", "incident", "score")
+    for r in rows:
+        table.add_row(r["id"], r["started"][:16].replace("T", " "), r["scenario"], r["ic"], r["comms"],
+                      f"{r['speed']}x", r["incident"] or "—", r["tally"] or ("running" if r["running"] else "—"))
+    console.print(table)
+
+
+def game_day_roster(rows: list[dict[str, Any]]) -> None:
+    table = _table("turn", "person", "last IC", "last comms lead", "times IC", "now")
+    for r in sorted(rows, key=lambda r: r["turn"]):
+        table.add_row(str(r["turn"]), r["handle"], (r["last_ic"] or "never")[:10], (r["last_comms"] or "never")[:10],
+                      str(r["times_ic"]), r["skipped"] or "")
+    _console().print(table)
+
+
+def debrief(result: dict[str, Any]) -> None:
     print(result["document"])

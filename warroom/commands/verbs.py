@@ -58,6 +58,7 @@ class Declare(Command):
     unclear: tuple[SeverityField, ...] = ()  # the other severities considered
     detected_at: AwareDatetime | None = None
     game_day: bool = False
+    speed: int = Field(1, ge=1, le=60)  # a game day's time compression (R-GAME-24): the policy runs this much faster
     origin: AlertOrigin | None = None  # opened by an alert group
     previous: str | None = None  # that group's earlier incident, which had ended
 
@@ -100,6 +101,7 @@ class Declare(Command):
             detected_at=detected,
             declared_by=self.actor,
             game_day=self.game_day,
+            speed=self.speed,
             # the response starts now, when warroom knows: an alert that began hours ago must not
             # fire every first-15-minute deadline at once (R-ESC-18 still counts from detection)
             severities=(SeverityChange(at=now, severity=self.severity, actor=self.actor),),
@@ -522,6 +524,9 @@ class Escalate(Command):
         )
 
 
+GAME_DAY_ACTOR = "system:gameday"  # a game day's own notes, injects and time limit (workflows/game_day.py)
+
+
 class Resolve(Command):
     """R-ROLE-4: only the IC resolves, or someone the policy names, with a reason."""
 
@@ -532,6 +537,8 @@ class Resolve(Command):
         return ("resolve",)
 
     def check(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        if self.actor == GAME_DAY_ACTOR and state.game_day:
+            return  # an exercise ends at its time limit (R-GAME-24)
         if not self.human and not auto_resolvable(state, policy):
             raise Refused(f"{state.id}: only a SEV4 opened by an alert nobody touched resolves itself")
 

@@ -85,7 +85,7 @@ def _plain(value: Any) -> Any:
 
 _TYPES: dict[str, Any] = {
     "text": str, "words": list[str] | str, "flag": bool, "many": list[str] | str, "duration": str, "next": str,
-    "time": datetime, "date": date, "file": str,
+    "time": datetime, "date": date, "file": str, "number": int,
 }
 
 

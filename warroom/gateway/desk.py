@@ -7,26 +7,34 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from temporalio.client import Client
 
 from warroom import report as reports
 from warroom.action_items import AddItem, ItemState, normalize_item_id
 from warroom.commands import Command, Declare, PostUpdate, Publish, Refused
 from warroom.durations import parse_duration
+from warroom.gamedays import rotation
+from warroom.gamedays.commands import RunGameDay, ScheduleGameDays, may_run
+from warroom.gamedays.debrief import Debrief
+from warroom.gamedays.rotation import Due
+from warroom.gamedays.scenario import Scenario, ScenarioError, load_scenarios
 from warroom.gateway.identity import Caller
 from warroom.policy import Policy, load_policy
 from warroom.requests import Invalid, build
 from warroom.roster import HANDLE
 from warroom.severity import Severity
 from warroom.state import Status, normalize_incident_id
-from warroom.temporal import incidents, items
+from warroom.temporal import gamedays, incidents, items
 from warroom.temporal.report import report_facts
 from warroom.verbs import Verb
 from warroom.views import CommandResult, IncidentView, SubmittedReview
 
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_EXERCISE = re.compile(r"^gameday-[a-z0-9][a-z0-9_-]{0,120}$")
 
 
 class Desk:
@@ -36,6 +44,7 @@ class Desk:
             "show": self._show, "list": self._list, "review draft": self._draft, "review show": self._review,
             "action list": self._items,
             "report": self._report,
+            "gameday list": self._exercises, "gameday roster": self._roster, "gameday debrief": self._debrief,
         }
 
     async def run(self, verb: Verb, subject: str | None, body: Mapping[str, Any], caller: Caller) -> Any:
@@ -47,6 +56,8 @@ class Desk:
         """A command already built (chat buttons build theirs directly). `request_id` (a signed
         request's own) makes a replay of the same request the same command, applied once."""
         client = await self.client()
+        if isinstance(command, RunGameDay | ScheduleGameDays):
+            return await self._game_day(client, command)
         if isinstance(command, Declare):
             return await incidents.declare(client, self.policy, command, self.task_queue, request_id=request_id)
         if isinstance(command, Command):
@@ -125,8 +136,62 @@ class Desk:
             since = now - period
         except (ValueError, OverflowError) as exc:
             raise Invalid([("since", str(exc) if isinstance(exc, ValueError) else "too far back")]) from None
-        found, chased = await report_facts(await self.client(), since)
-        return reports.build(found, chased, self.policy, since, now)
+        found, chased, exercises = await report_facts(await self.client(), since)
+        return reports.build(found, chased, self.policy, since, now, exercises)
+
+
+    async def _game_day(self, client: Client, command: RunGameDay | ScheduleGameDays) -> Started:
+        """R-GAME-24: run one now, or keep the team's schedule; the `gameday` permission decides who."""
+        scenarios = self._scenarios()
+        now = datetime.now(UTC)
+        if isinstance(command, ScheduleGameDays):
+            may_run(command.actor, command.team, self.policy, now)
+            message = await gamedays.schedule(client, self.policy, scenarios, command.team, command.actor,
+                                              self.task_queue)
+            return Started(id=gamedays.schedule_id(command.team), message=message)
+        scenario = scenarios.get(command.scenario)
+        if scenario is None:
+            raise Invalid([("scenario", f"no scenario {command.scenario!r} ({', '.join(sorted(scenarios)) or 'none'}"
+                                        " under runbooks/gamedays/)")])
+        team = command.team or self.policy.runbook(scenario.service).team
+        may_run(command.actor, team, self.policy, now)
+        exercise = await gamedays.run(client, self.policy, scenarios, team, command.scenario, command.speed,
+                                      command.actor, self.task_queue)
+        return Started(id=exercise, message=f"game day {exercise} started: {scenario.title} at {command.speed}x speed "
+                                            f"(`warroom gameday list`, the board; nothing reaches customers)")
+
+    def _scenarios(self) -> dict[str, Scenario]:
+        try:
+            return load_scenarios(Path(self.runbooks) / "gamedays", set(self.policy.runbooks))
+        except ScenarioError as exc:
+            raise Refused(f"the game-day scenarios do not load: {exc.problems[0]}") from None
+
+    async def _exercises(self, subject: str | None, query: Mapping[str, Any]) -> list[gamedays.ExerciseRow]:
+        team = query.get("team")
+        return await gamedays.exercises(await self.client(), self.task_queue, self._team(team) if team else None)
+
+    async def _roster(self, subject: str | None, query: Mapping[str, Any]) -> list[Due]:
+        team = self._team(query.get("team"))
+        served = await gamedays.served(await self.client(), self.task_queue, team)
+        return rotation.roster(self.policy.roster.teams[team], self.policy.roster, served, datetime.now(UTC))
+
+    async def _debrief(self, subject: str | None, query: Mapping[str, Any]) -> Debrief:
+        exercise = str(query.get("exercise") or "")
+        if not _EXERCISE.match(exercise):
+            raise Invalid([("exercise", f"{exercise[:80]!r} is not a game day's id (gameday-TEAM-…)")])
+        return await gamedays.result(await self.client(), exercise)
+
+    def _team(self, team: Any) -> str:
+        if team not in self.policy.roster.teams:
+            known = ", ".join(sorted(self.policy.roster.teams))
+            raise Invalid([("team", f"{str(team)[:80]!r} is not a team ({known})")])
+        return str(team)
+
+
+class Started(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    id: str
+    message: str
 
 
 def through(command: Any, caller: Caller) -> Any:

@@ -67,6 +67,7 @@ td,th{{padding:.25rem .75rem;text-align:left;border-bottom:1px solid #e5e7eb}}</
 <p>Action items: {result.items_total} total, {result.items_completed} completed \
 ({result.items_completed_on_time} on time),
 {result.items_open} open, {len(result.items_overdue)} overdue.</p>
+<p>Game days: {result.game_days} (exercises, not counted above).</p>
 {team_chart}
 <h2>Overdue</h2><ul>{overdue or "<li>none</li>"}</ul>
 </body></html>"""
@@ -83,8 +84,8 @@ def router(policy: Policy, client: Callable[[], Awaitable[Client]]) -> APIRouter
             return JSONResponse({"error": f"since: {exc}"}, status_code=422)
         now = datetime.now(UTC)
         try:
-            incidents, items = await report_facts(await client(), now - period)
-            result = reports.build(incidents, items, policy, now - period, now)
+            incidents, items, exercises = await report_facts(await client(), now - period)
+            result = reports.build(incidents, items, policy, now - period, now, exercises)
         except Unavailable as exc:
             return JSONResponse({"error": f"{exc}; retry later"}, status_code=503, headers={"Retry-After": "10"})
         return HTMLResponse(page(result))

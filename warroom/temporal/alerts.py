@@ -30,3 +30,12 @@ async def signal_group(client: Client, batch: AlertBatch, policy: Policy, task_q
         )
     except RPCError as exc:
         raise Unavailable(f"Temporal did not take the signal: {exc.message}") from None
+
+
+async def group_incident(client: Client, group_id: str) -> str | None:
+    """The incident an alert group has open, if it has one yet."""
+    try:
+        group = await client.get_workflow_handle(group_id).query(AlertGroupWorkflow.state)
+    except RPCError as exc:
+        raise Unavailable(f"Temporal did not answer: {exc.message}") from None
+    return group.incident

@@ -7,9 +7,11 @@ from __future__ import annotations
 from temporalio.client import Client
 
 from warroom.action_items import AddItem, ItemState
+from warroom.alerts.events import AlertBatch
 from warroom.commands import Command, Declare
+from warroom.gamedays.rotation import Served
 from warroom.policy import Policy
-from warroom.temporal import incidents, items
+from warroom.temporal import alerts, gamedays, incidents, items
 from warroom.views import CommandResult, IncidentView
 
 
@@ -28,3 +30,12 @@ class Door:
 
     async def add_item(self, policy: Policy, command: AddItem, origin: str | None = None) -> ItemState:
         return await items.add_item(self.client, policy, command, self.task_queue, origin=origin)
+
+    async def alert(self, batch: AlertBatch, policy: Policy) -> None:
+        await alerts.signal_group(self.client, batch, policy, self.task_queue)
+
+    async def group_incident(self, group_id: str) -> str | None:
+        return await alerts.group_incident(self.client, group_id)
+
+    async def served(self, team: str) -> list[Served]:
+        return await gamedays.served(self.client, self.task_queue, team)

@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from warroom.commands.base import Command, Refused
 from warroom.commands.verbs import Declare, PostUpdate, Publish
+from warroom.delivery import exercise_mark
 from warroom.policy import Policy
 from warroom.state import BRAIN_VERSION, IncidentState, Stage, new_incident_id, normalize_incident_id
 from warroom.temporal import board
@@ -56,7 +57,7 @@ async def declare(
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=board.search_attributes(provisional),
                 memo={**board.memo(provisional), "request": request_id or ""},
-                static_summary=provisional.summary,
+                static_summary=exercise_mark(provisional) + provisional.summary,  # R-GAME-25: marked
                 static_details=_checklist(snapshot, command.service),
             )
         except WorkflowAlreadyStartedError:

@@ -1,0 +1,44 @@
+"""The game-day commands people give (`warroom gameday run|schedule`) and who may give them:
+the `gameday` permission of policy.yaml (R-GAME-24; by default the team's on-call chain and
+leadership). There is no incident yet, so only the roster groups apply; incident roles never do."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from warroom.commands.base import Refused
+from warroom.model import Model
+from warroom.permissions import WORDS, Who
+from warroom.policy import Policy
+
+
+class RunGameDay(Model):
+    actor: str
+    scenario: str = Field(min_length=1, max_length=64)
+    speed: int = Field(1, ge=1, le=60)
+    team: str | None = None  # default: the team of the scenario's service
+
+
+class ScheduleGameDays(Model):
+    actor: str
+    team: str = Field(min_length=1, max_length=64)
+
+
+def may_run(actor: str, team: str, policy: Policy, now: datetime) -> None:
+    """Refused unless `actor` is one of those the `gameday` permission names for `team`."""
+    allowed = policy.rules.permissions.of("gameday")
+    found = policy.roster.teams.get(team)
+    if found is None:
+        raise Refused(f"team: {team!r} is not a team in oncall.yaml ({', '.join(sorted(policy.roster.teams))})")
+    groups = {
+        Who.oncall: tuple(h for _, h in found.chain(now)),
+        Who.leadership: policy.roster.leadership,
+        Who.anyone: tuple(p.handle for p in policy.roster.people),
+    }
+    holders = [h for who in allowed.who for h in groups.get(who, ())]
+    if actor in holders:
+        return
+    named = "; ".join(f"{WORDS[w]} ({', '.join(groups.get(w, ())) or 'nobody'})" for w in allowed.who)
+    raise Refused(f"only {named} run game days for {team} (R-GAME-24)")
