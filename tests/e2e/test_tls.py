@@ -239,12 +239,16 @@ client_key_path = "{proxy.client_key}"
     assert worker.returncode == 0, (tmp_path / "worker.log").read_text()
 
 
-@pytest.mark.parametrize("case", ["no CA, an API key", "mTLS without a client certificate"])
-def test_a_client_that_cannot_prove_or_check_identity_is_refused_in_one_line(proxy, tmp_path, case):
+@pytest.mark.parametrize("case", ["no CA, an API key", "mTLS without a client certificate", "no such namespace"])
+def test_a_worker_that_cannot_connect_is_refused_in_one_line(proxy, tmp_path, case):
     if case == "no CA, an API key":  # the system's CAs do not know ours
         settings = {"TEMPORAL_ADDRESS": proxy.tls, "TEMPORAL_API_KEY": API_KEY}
         said = (f"cannot reach Temporal at {proxy.tls} (namespace default, TLS, API key): the server's certificate "
                 "is not signed by a CA this client trusts (TEMPORAL_TLS_SERVER_CA_CERT_PATH)")
+    elif case == "no such namespace":  # connected: the search attributes are the first call in a namespace
+        settings = {"TEMPORAL_ADDRESS": proxy.tls, "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(proxy.ca),
+                    "TEMPORAL_NAMESPACE": "nowhere"}
+        said = "cannot register the board's search attributes in namespace nowhere (NOT_FOUND: "
     else:
         settings = {"TEMPORAL_ADDRESS": proxy.mtls, "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(proxy.ca)}
         said = (f"cannot reach Temporal at {proxy.mtls} (namespace default, TLS): refused with HTTP 400, as a TLS "
@@ -253,7 +257,8 @@ def test_a_client_that_cannot_prove_or_check_identity_is_refused_in_one_line(pro
     env = environment(tmp_path / "data", "refused", TEMPORAL_TLS_SERVER_NAME=SERVER_NAME, **settings)
     refused = warroom("worker", env=env)
     assert refused.returncode == 1
-    assert refused.stderr == f"warroom: {said}\n" and refused.stdout == ""
+    assert refused.stderr.startswith(f"warroom: {said}") and refused.stderr.count("\n") == 1, refused.stderr
+    assert refused.stdout == "" and "Traceback" not in refused.stderr
     assert API_KEY not in refused.stderr
 
 

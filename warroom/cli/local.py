@@ -59,7 +59,7 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
 
     @app.command()
     def worker(data_dir: DataDir = None, profile: Profile = None) -> None:
-        """Run a worker until SIGINT/SIGTERM, against the Temporal that TEMPORAL_* / the profile name."""
+        """Run a worker until SIGINT/SIGTERM, against the Temporal that TEMPORAL_* or the profile names."""
         import asyncio
 
         from warroom.config import Settings
@@ -81,7 +81,7 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
         profile: Profile = None,
     ) -> None:
         """Run the gateway alone (alerts, chat, REST API, status page) against the Temporal that
-        TEMPORAL_* / the profile name; it starts while Temporal is unreachable, not while misconfigured."""
+        TEMPORAL_* or the profile names; it starts while Temporal is unreachable, not while misconfigured."""
         import uvicorn
 
         from warroom.config import Settings

@@ -72,25 +72,34 @@ async def connect(settings: Settings) -> Client:
 
 async def ensure_search_attributes(client: Client) -> list[str]:
     """Register the board's search attributes that are missing in the client's namespace; return
-    the names added."""
+    the names added. Where this client may not add them (Temporal Cloud adds them by its own API
+    or UI, not by a namespace's credentials), say which are missing, in one line."""
     namespace = client.namespace
-    existing = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
-    missing = {
-        key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
-        for key in ALL_KEYS
-        if key.name not in existing.custom_attributes
-    }
-    if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
-        )
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace))
+        missing = {
+            key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
+            for key in ALL_KEYS
+            if key.name not in existing.custom_attributes
+        }
+        if missing:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+            )
+    except RPCError as exc:
+        wanted = ", ".join(f"{name} ({kind})" for name, kind in attribute_types().items())
+        raise Unavailable(f"cannot register the board's search attributes in namespace {namespace} "
+                          f"({exc.status.name if exc.status else 'error'}: {exc.message}); create them there "
+                          f"(Temporal Cloud: its UI or tcld): {wanted}") from None
     return sorted(missing)
+
+
+def attribute_types() -> dict[str, str]:
+    """Each search attribute's type as Temporal's tools spell it: Keyword, Datetime, Bool."""
+    return {key.name: SearchAttributeIndexedValueType(key.indexed_value_type).name.capitalize() for key in ALL_KEYS}
 
 
 def dev_server_flags() -> list[str]:
     """`--search-attribute Name=Type` for the dev server, so the board works from its first second."""
-    flags = []
-    for key in ALL_KEYS:
-        kind = SearchAttributeIndexedValueType(key.indexed_value_type).name  # KEYWORD, DATETIME, ...
-        flags += ["--search-attribute", f"{key.name}={kind.capitalize()}"]
-    return flags
+    return [flag for name, kind in attribute_types().items() for flag in ("--search-attribute", f"{name}={kind}")]
