@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 
 CALENDARS := week-1 week-2 week-3 weekend-night
 
-.PHONY: up test lint test-calendars install install-test alertmanager chromium oidc-provider bench clean
+.PHONY: up test lint test-calendars install install-test alertmanager chromium nginx oidc-provider bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ up: install
 
 # Lint, the whole suite on the real clock, then the tests that run no workflow once per calendar
 # (tests/calendar.py): three rotation weeks and a weekend night.
-test: install-test alertmanager chromium oidc-provider lint
+test: install-test alertmanager chromium nginx oidc-provider lint
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-calendars
 
@@ -49,6 +49,14 @@ chromium:
 	  echo "installing chromium (Debian) for the web app's browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The TLS tests put Debian's nginx in front of a dev server: it terminates TLS (and mutual TLS)
+# and passes gRPC on, as a secured cluster's front door does. (/usr/sbin is not on every PATH.)
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || { \
+	  echo "installing nginx (Debian) for the TLS tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
 
 oidc-provider:
 	@test -d tests/e2e/oidc/node_modules/oidc-provider || npm ci --prefix tests/e2e/oidc --no-audit --no-fund --silent

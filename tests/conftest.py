@@ -14,6 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 from warroom.temporal.connection import ALL_KEYS
 from workers.up import temporal_binary
 
+# The suite talks to the dev servers it starts: a developer's own Temporal client configuration
+# (TEMPORAL_* variables, ~/.config/temporalio/temporal.toml) must not send it elsewhere or add TLS.
+for _name in [name for name in os.environ if name.startswith("TEMPORAL_")]:
+    del os.environ[_name]
+os.environ["TEMPORAL_CONFIG_FILE"] = os.devnull
+
 pytest_plugins = ["tests.calendar"]  # --calendar: the suite with the clock moved
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,11 +1,17 @@
 """Runtime settings, from the environment (DESIGN.md: configuration from environment and YAML).
 
-WARROOM_TEMPORAL_ADDRESS  host:port of the Temporal frontend      (localhost:7233)
-WARROOM_NAMESPACE         Temporal namespace                       (default)
+Temporal is configured by Temporal's own convention (warroom.temporal.target): TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, a temporal.toml profile (TEMPORAL_PROFILE or
+--profile). warroom's older names are aliases that win over it when set:
+
+WARROOM_TEMPORAL_ADDRESS  host:port of the Temporal frontend      (TEMPORAL_ADDRESS, else localhost:7233)
+WARROOM_NAMESPACE         Temporal namespace                       (TEMPORAL_NAMESPACE, else default)
 WARROOM_DATA_DIR          outbox, dev-server database, logs        (.warroom)
 WARROOM_RUNBOOKS          policy.yaml, oncall.yaml, services/      (runbooks)
 WARROOM_TASK_QUEUE        the worker's task queue                  (warroom)
 WARROOM_CONFIG            warroom.yaml: source auth, providers     (warroom.yaml)
+
+Standard library and pydantic only: the CLI reads these without importing the Temporal SDK.
 """
 
 from __future__ import annotations
@@ -21,8 +27,12 @@ TASK_QUEUE = "warroom"
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    temporal_address: str = "localhost:7233"
-    namespace: str = "default"
+    # None: Temporal's client configuration decides (warroom.temporal.target)
+    temporal_address: str | None = None
+    namespace: str | None = None
+    temporal_profile: str | None = None  # --profile; None: $TEMPORAL_PROFILE, else "default"
+    # False for `warroom up`: its own dev server is local and plaintext whatever TEMPORAL_* say
+    temporal_config: bool = True
     data_dir: Path = Path(".warroom")
     runbooks: Path = Path("runbooks")
     task_queue: str = TASK_QUEUE

@@ -138,7 +138,7 @@ async def run_until_stopped(settings: Settings) -> None:
 async def run_worker(settings: Settings, stop: asyncio.Event, client: Client | None = None) -> None:
     """Run until `stop` is set, then finish in-flight tasks and return."""
     client = client or await connect(settings)
-    await ensure_search_attributes(client, settings.namespace)
+    await ensure_search_attributes(client)
     worker = build_worker(client, settings)
     async with worker:
         await stop.wait()

@@ -7,6 +7,9 @@ dir (a lock file with its pid) or a port it needs is taken. It writes `<data dir
 (mode 0600) with the gateway's URL and an admin token for the local operator ($WARROOM_USER when
 it is a roster person, else the first of leadership): `warroom … --as bob` then acts on bob's
 behalf and the timeline says so ("bob via admin-token warroom-up"); the API never takes a name on trust.
+
+It needs no configuration at all: TEMPORAL_* variables and temporal.toml profiles describe a real
+cluster and are not applied to the dev server, which is local and plaintext (Settings.temporal_config).
 """
 
 from __future__ import annotations
@@ -165,7 +168,7 @@ async def _run(settings: Settings, temporal_port: int, ui_port: int, http_port: 
             f"warroom is up\n"
             f"  the board   {url}/signin/link?code={links.issue(operator)}  (one-time sign-in as {operator})\n"
             f"  Temporal    {settings.temporal_address}  (SQLite: {settings.data_dir / 'temporal.sqlite'})\n"
-            f"  Temporal UI http://{host}:{ui_port}/namespaces/{settings.namespace}/workflows\n"
+            f"  Temporal UI http://{host}:{ui_port}/namespaces/{client.namespace}/workflows\n"
             f"  gateway     {url}/healthz  (REST API: {url}/docs, alerts: /v1/alerts/…, chat: /v1/chat/…)\n"
             f"  status page {url}/status   report: {url}/report\n"
             f"  outbox      {settings.outbox_path}\n"

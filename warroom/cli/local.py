@@ -15,6 +15,10 @@ from warroom.cli.output import USAGE, CliError, emit_json, fail
 
 DataDir = Annotated[Path | None, typer.Option(help="state directory [default: $WARROOM_DATA_DIR or .warroom]")]
 Json = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+Profile = Annotated[str | None, typer.Option(
+    "--profile", help="the temporal.toml profile to connect with (default: $TEMPORAL_PROFILE, else 'default'); "
+                      "TEMPORAL_* variables, then WARROOM_TEMPORAL_ADDRESS / WARROOM_NAMESPACE, override its fields",
+    show_default=False)]
 RunbooksDir = Annotated[Path | None, typer.Option("--dir", help="runbooks directory [default: $WARROOM_RUNBOOKS "
                                                                    "or ./runbooks]")]
 
@@ -47,13 +51,15 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
         from warroom.telemetry import configure_tracing
         from workers.up import up as run_up
 
-        settings = Settings.from_env(data_dir=data_dir, temporal_address=f"127.0.0.1:{temporal_port}")
+        # its own dev server: local and plaintext, whatever TEMPORAL_* and temporal.toml say
+        settings = Settings.from_env(data_dir=data_dir, temporal_address=f"127.0.0.1:{temporal_port}",
+                                     temporal_config=False)
         configure_tracing("warroom")
         raise typer.Exit(asyncio.run(run_up(settings, temporal_port, ui_port, http_port)))
 
     @app.command()
-    def worker(data_dir: DataDir = None) -> None:
-        """Run a worker against $WARROOM_TEMPORAL_ADDRESS until SIGINT/SIGTERM."""
+    def worker(data_dir: DataDir = None, profile: Profile = None) -> None:
+        """Run a worker until SIGINT/SIGTERM, against the Temporal that TEMPORAL_* or the profile names."""
         import asyncio
 
         from warroom.config import Settings
@@ -63,7 +69,7 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
 
         configure_tracing("warroom-worker")
         try:
-            asyncio.run(run_until_stopped(Settings.from_env(data_dir=data_dir)))
+            asyncio.run(run_until_stopped(Settings.from_env(data_dir=data_dir, temporal_profile=profile)))
         except Unavailable as exc:
             fail(str(exc))
 
@@ -72,16 +78,24 @@ def register(app: typer.Typer, policy: typer.Typer) -> None:
         data_dir: DataDir = None,
         host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="port")] = 8080,
+        profile: Profile = None,
     ) -> None:
-        """Run the gateway alone (alerts, chat, REST API, status page) against $WARROOM_TEMPORAL_ADDRESS."""
+        """Run the gateway alone (alerts, chat, REST API, status page) against the Temporal that
+        TEMPORAL_* or the profile names; it starts while Temporal is unreachable, not while misconfigured."""
         import uvicorn
 
         from warroom.config import Settings
         from warroom.gateway.app import create_app
         from warroom.telemetry import configure_tracing
+        from warroom.temporal.target import TemporalConfigError, connect_options
 
+        settings = Settings.from_env(data_dir=data_dir, temporal_profile=profile)
+        try:
+            connect_options(settings)
+        except TemporalConfigError as exc:
+            fail(str(exc))
         configure_tracing("warroom-gateway")
-        uvicorn.run(create_app(Settings.from_env(data_dir=data_dir)), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
     @app.command()
     def outbox(

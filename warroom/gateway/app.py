@@ -105,7 +105,7 @@ def create_app(
             return JSONResponse(
                 {"status": "unavailable", "temporal": str(exc)}, status_code=503, headers={"Retry-After": "5"}
             )
-        return JSONResponse({"status": "ok", "temporal": settings.temporal_address})
+        return JSONResponse({"status": "ok", "temporal": temporal.service_client.config.target_host})
 
     @app.get("/v1/outbox")
     async def read_outbox(

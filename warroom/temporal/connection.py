@@ -1,5 +1,6 @@
-"""Connecting to Temporal the one way every process does: pydantic payloads, tracing, and the
-search attributes the board needs registered; and what Temporal's failures mean to us."""
+"""Connecting to Temporal the one way every process does (where and how: warroom.temporal.target):
+pydantic payloads, tracing, and the search attributes the board needs registered; and what
+Temporal's failures mean to us."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from warroom.commands.base import Refused
 from warroom.config import Settings
 from warroom.temporal import board
+from warroom.temporal.target import TemporalConfigError, connect_options, describe, reason
 
 ALL_KEYS: tuple[SearchAttributeKey, ...] = board.INCIDENT_KEYS + board.ITEM_KEYS
 QUERY_TIMEOUT = timedelta(seconds=15)
@@ -54,39 +56,50 @@ def unavailable(exc: RPCError) -> Unavailable:
 
 
 async def connect(settings: Settings) -> Client:
+    """The one way every process connects: where and how from warroom.temporal.target (Temporal's
+    client configuration, warroom's aliases over it); any failure is Unavailable, in one line."""
+    try:
+        options = connect_options(settings)
+    except TemporalConfigError as exc:
+        raise Unavailable(str(exc)) from None
     try:
         return await Client.connect(
-            settings.temporal_address,
-            namespace=settings.namespace,
-            data_converter=pydantic_data_converter,
-            interceptors=[TracingInterceptor()],
+            **options, data_converter=pydantic_data_converter, interceptors=[TracingInterceptor()]
         )
-    except RuntimeError as exc:
-        raise Unavailable(
-            f"cannot reach Temporal at {settings.temporal_address} (is `warroom up` running? "
-            f"set WARROOM_TEMPORAL_ADDRESS): {str(exc).splitlines()[0]}"
-        ) from None
+    except (RuntimeError, RPCError) as exc:
+        raise Unavailable(f"cannot reach Temporal at {describe(options)}: {reason(exc, options)}") from None
 
 
-async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
-    """Register the board's search attributes that are missing; return the names added."""
-    existing = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
-    missing = {
-        key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
-        for key in ALL_KEYS
-        if key.name not in existing.custom_attributes
-    }
-    if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
-        )
+async def ensure_search_attributes(client: Client) -> list[str]:
+    """Register the board's search attributes that are missing in the client's namespace; return
+    the names added. Where this client may not add them (Temporal Cloud adds them by its own API
+    or UI, not by a namespace's credentials), say which are missing, in one line."""
+    namespace = client.namespace
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace))
+        missing = {
+            key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
+            for key in ALL_KEYS
+            if key.name not in existing.custom_attributes
+        }
+        if missing:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+            )
+    except RPCError as exc:
+        wanted = ", ".join(f"{name} ({kind})" for name, kind in attribute_types().items())
+        raise Unavailable(f"cannot register the board's search attributes in namespace {namespace} "
+                          f"({exc.status.name if exc.status else 'error'}: {exc.message}); create them there "
+                          f"(Temporal Cloud: its UI or tcld): {wanted}") from None
     return sorted(missing)
+
+
+def attribute_types() -> dict[str, str]:
+    """Each search attribute's type as Temporal's tools spell it: Keyword, Datetime, Bool."""
+    return {key.name: SearchAttributeIndexedValueType(key.indexed_value_type).name.capitalize() for key in ALL_KEYS}
 
 
 def dev_server_flags() -> list[str]:
     """`--search-attribute Name=Type` for the dev server, so the board works from its first second."""
-    flags = []
-    for key in ALL_KEYS:
-        kind = SearchAttributeIndexedValueType(key.indexed_value_type).name  # KEYWORD, DATETIME, ...
-        flags += ["--search-attribute", f"{key.name}={kind.capitalize()}"]
-    return flags
+    return [flag for name, kind in attribute_types().items() for flag in ("--search-attribute", f"{name}={kind}")]
