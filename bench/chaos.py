@@ -39,12 +39,13 @@ async def main() -> None:
     parser.add_argument("--kills", type=int, default=15)
     parser.add_argument("--outage", type=float, default=30.0)
     parser.add_argument("--seconds", type=float, default=90.0, help="how long the faults go on")
+    parser.add_argument("--settle", type=float, default=30.0, help="seconds after the last fault before counting")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     calm = Plan(incidents=args.incidents, worker_kills=0, server_kill=False, outage=0, chaos_for=args.seconds,
-                seed=args.seed)
+                settle=args.settle, seed=args.seed)
     stormy = Plan(incidents=args.incidents, worker_kills=args.kills, server_kill=True, outage=args.outage,
-                  chaos_for=args.seconds, seed=args.seed)
+                  chaos_for=args.seconds, settle=args.settle, seed=args.seed)
     results = [("no faults", await run(calm)), (f"{args.kills} worker kills, 1 server kill, "
                                                 f"{args.outage:g}-s outage", await run(stormy))]
     print(f"\n{args.incidents} incidents, {platform.python_implementation()} {platform.python_version()}, "

@@ -95,17 +95,17 @@ class GameDayWorkflow:
         while True:
             while pending and began + pending[0].at / speed <= workflow.now():
                 await self._inject(exercise, incident, pending.pop(0), policy, speed)
-            state = await self._state(incident)
-            if state.resolved or workflow.now() >= ends:
+            open_ = await workflow.execute_activity_method(IncidentActivities.incident_is_open, incident,
+                                                           summary="still open?", **CALL)
+            if not open_ or workflow.now() >= ends:
                 break
             wake = min([began + pending[0].at / speed] if pending else [], default=ends)
             wake = min(wake, ends, workflow.now() + max(POLL / speed, timedelta(seconds=2)))
             await workflow.sleep(max(wake - workflow.now(), timedelta(milliseconds=1)), summary="next inject or check")
-        if not state.resolved:
+        if open_:
             await self._command(incident, Resolve(actor=ACTOR, reason=f"the game day's limit "
                                                   f"({format_duration(scenario.limit)}) was reached"))
-            state = await self._state(incident)
-        return state
+        return await self._state(incident)  # once: the whole state is large, the polls ask yes or no
 
     async def _inject(self, exercise: str, incident: str, inject: Inject, policy: Policy, speed: int) -> None:
         await self._note(incident, f"inject at +{format_duration(inject.at)}: {inject.what} "
