@@ -38,6 +38,7 @@ DELIVER = {  # how each channel's actions leave the workflow (warroom.actions.SP
     Channel.chat: ChannelActivities.remind,
     Channel.ticket: ChannelActivities.open_ticket,
 }
+CONTINUE_AFTER_EVENTS = 1000  # v8: a restarted worker replays at most this much of an incident
 SERIAL = frozenset({Channel.incident_channel, Channel.status})  # posts read in order: one at a time
 
 
@@ -87,7 +88,7 @@ class IncidentWorkflow:
             self._publish()
             if self.state.closed_at is not None and not self.decision.actions and not self.inflight:
                 break
-            if workflow.info().is_continue_as_new_suggested():
+            if workflow.info().is_continue_as_new_suggested() or self._long():
                 await workflow.wait_condition(self._settled)
                 workflow.continue_as_new(IncidentInput(policy=self.policy, state=self.state))
             seen = self.version
@@ -102,6 +103,12 @@ class IncidentWorkflow:
                 pass
         await workflow.wait_condition(self._settled)
         return self.state
+
+    def _long(self) -> bool:
+        """v8: continue as new well before Temporal suggests it (at thousands of events): after a
+        worker dies, the next one replays every incident that fell due from its first event, and on
+        a busy incident that replay, not the delivery, is what made deliveries late."""
+        return self.state.version >= 8 and workflow.info().get_current_history_length() > CONTINUE_AFTER_EVENTS
 
     def _settled(self) -> bool:
         """Nothing half done: no command being handled, no delivery on its way."""
