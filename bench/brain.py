@@ -44,7 +44,6 @@ def mid_incident(policy: Policy) -> tuple[IncidentState, datetime]:
     scenario = [
         step(30, "ack", "carol"),
         step(60, "role", "carol", role="ic", handle="carol"),
-        step(90, "severity", "carol", severity="SEV1", reason="checkout down for everyone"),
         step(120, "role", "carol", role="comms", handle="heidi"),
         step(180, "role", "carol", role="sme", handle="judy", track="database"),
         step(200, "role", "carol", role="sme", handle="bob", track="card processor"),
