@@ -41,15 +41,14 @@ from warroom.severity import Severity
 from warroom.state import Done, IncidentState, Status
 
 K = ActionKind
+_Owed = Iterator[Action | None]  # what a rule yields: its obligations' actions, None for each already done
 
 
 def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
     now = now.astimezone(UTC)  # durations add on the wall clock: a named zone would drift at DST
     due: list[Action] = []
     later: list[Action] = []
-    for action in _obligations(_Context.of(state, policy, now)):
-        if action.key in state.done:
-            continue
+    for action in filter(None, _obligations(_Context.of(state, policy, now))):  # None: done, so never built
         if action.at <= now:
             if action.addressed:
                 due.append(action)
@@ -123,7 +122,7 @@ class _Context:
         return at + self.policy.rules.alerts.confirm_within
 
     def chase(self, key: str, rule: str, first: datetime, ladder: tuple[tuple[str, ...], ...],
-              reason: str) -> Iterator[Action]:
+              reason: str) -> _Owed:
         """Chase until done: the reminder repeats every `chase.every` from `first`, one rung up
         the ladder after `chase.escalate_after` unanswered repeats; only the latest fires."""
         rungs = tuple(rung for rung in ladder if rung)
@@ -169,10 +168,17 @@ class _Context:
                 return getattr(roster, target.value)
         raise AssertionError(target)
 
+    def owes(self, key: str) -> bool:
+        """Is this obligation still to be met? (Its key is not done.)"""
+        return key not in self.state.done
+
     def action(
         self, key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str,
         body: str = "", payload: Payload | None = None,
-    ) -> Action:
+    ) -> Action | None:
+        """The obligation's action, or None when its key is done: then it is never built."""
+        if key in self.state.done:
+            return None
         # built from already-validated facts: skip re-validation, the brain's hot path
         return Action.model_construct(
             key=key, kind=kind, rule=rule, at=at, targets=targets, reason=reason, body=body, payload=payload,
@@ -202,7 +208,7 @@ def _entries(state: IncidentState, policy: Policy) -> Iterator[_Entry]:
         yield _Entry(severity=change.severity, at=at)
 
 
-def _obligations(ctx: _Context) -> Iterator[Action]:
+def _obligations(ctx: _Context) -> _Owed:
     yield from _severity_response(ctx)
     if not ctx.state.resolved:
         yield from _acknowledge(ctx)
@@ -222,7 +228,7 @@ def _obligations(ctx: _Context) -> Iterator[Action]:
     yield from _stakeholder_final(ctx)
 
 
-def _severity_response(ctx: _Context) -> Iterator[Action]:
+def _severity_response(ctx: _Context) -> _Owed:
     """R-SEV table and R-SEV-6: page (and notify) whoever each new severity adds; SEV4: a ticket."""
     state, rules = ctx.state, ctx.policy.rules
     if rules.of(state.severities[0].severity).response == "ticket":
@@ -263,7 +269,7 @@ def _severity_response(ctx: _Context) -> Iterator[Action]:
             )
 
 
-def _acknowledge(ctx: _Context) -> Iterator[Action]:
+def _acknowledge(ctx: _Context) -> _Owed:
     """R-F15-7: no acknowledgement in time: page again, then each next step of the chain.
     Steps with nobody on them are skipped, not waited on (Team.chain leaves them out)."""
     start = ctx.response_start
@@ -313,7 +319,7 @@ def _failed_page(ctx: _Context, handle: str) -> datetime | None:
     return last.at if last is not None and last.failed else None
 
 
-def _first_fifteen(ctx: _Context) -> Iterator[Action]:
+def _first_fifteen(ctx: _Context) -> _Owed:
     """R-F15-8..10: each expectation unmet by its deadline reminds, then escalates."""
     start = ctx.response_start
     if start is None:
@@ -351,7 +357,7 @@ def _first_fifteen(ctx: _Context) -> Iterator[Action]:
                                      start + late + ctx.policy.rules.chase.every, ladder, f"missing: {what}")
 
 
-def _update_promises(ctx: _Context) -> Iterator[Action]:
+def _update_promises(ctx: _Context) -> _Owed:
     """R-COMM-15: the promised next update; late, the comms lead is reminded, then the IC."""
     start, state = ctx.response_start, ctx.state
     if start is None:
@@ -389,7 +395,7 @@ _COMMS = {
 }
 
 
-def _communication_deadlines(ctx: _Context) -> Iterator[Action]:
+def _communication_deadlines(ctx: _Context) -> _Owed:
     """R-ROLE-2: each outward message falls due per severity; the comms lead (the pool while there
     is none) is reminded halfway, and at the deadline the IC is reminded or warroom sends the
     templated message itself, per policy. The stakeholder notice is due once; the others recur."""
@@ -450,21 +456,24 @@ def _communication_deadlines(ctx: _Context) -> Iterator[Action]:
                                      f"the {name} was due at {due:%H:%M} UTC and has not gone out")
 
 
-def _deliveries(ctx: _Context) -> Iterator[Action]:
+def _deliveries(ctx: _Context) -> _Owed:
     """Every published message goes out once: executive updates and stakeholder notices by
     e-mail, customer updates to the status page, and the resolution after a public incident."""
     state = ctx.state
     for kind, name in (("stakeholder", Target.stakeholders), ("executive", Target.executives), ("customer", None)):
+        label, rule = _COMMS[kind]
         for number, message in enumerate(state.sent(kind), start=1):
-            label, rule = _COMMS[kind]
+            key = Keys.deliver(kind, number)
+            if not ctx.owes(key):
+                continue  # delivered: nearly all of them, in a long incident
             if name is None:
                 yield ctx.action(
-                    Keys.deliver(kind, number), K.status, rule, message.at, (),
+                    key, K.status, rule, message.at, (),
                     f"{label} #{number} to the status page", body=message.text, payload=StatusPost(number=number),
                 )
             else:
                 yield ctx.action(
-                    Keys.deliver(kind, number), K.notify, rule, message.at, ctx.resolve((name,)),
+                    key, K.notify, rule, message.at, ctx.resolve((name,)),
                     f"{label} #{number}" + (" (automatic)" if message.automatic else ""), body=message.text,
                 )
     if state.resolved_at is not None and state.sent("customer"):
@@ -474,7 +483,7 @@ def _deliveries(ctx: _Context) -> Iterator[Action]:
         )
 
 
-def _incident_channel(ctx: _Context) -> Iterator[Action]:
+def _incident_channel(ctx: _Context) -> _Owed:
     """The incident's chat channel: opened at declaration with the responders in it; every new
     timeline event posted there (the channel's own events excepted); archived `archive_after`
     closing (by a ChannelArchiveWorkflow started at closing, so the incident itself may end)."""
@@ -524,7 +533,7 @@ def channel_name(state: IncidentState) -> str:
     return f"inc-{state.id[4:].lower()}-{slug}"[:80].rstrip("-")
 
 
-def _sme_reports(ctx: _Context) -> Iterator[Action]:
+def _sme_reports(ctx: _Context) -> _Owed:
     """R-ROLE-3 and R-F15-10: each SME reports to the IC on the severity's cadence; one who does
     not is reminded once per missed period."""
     state = ctx.state
@@ -563,7 +572,7 @@ def _smes(ctx: _Context) -> list[tuple[str, str | None, datetime]]:
     return found
 
 
-def _sme_pages(ctx: _Context) -> Iterator[Action]:
+def _sme_pages(ctx: _Context) -> _Owed:
     """R-F15-9 (v7): the IC pages the SMEs needed: assigning one pages them, once."""
     if not ctx.chasing:
         return
@@ -574,7 +583,7 @@ def _sme_pages(ctx: _Context) -> Iterator[Action]:
                              f"you are an SME on {sme.track or 'this incident'}: the IC needs you")
 
 
-def _stakeholder_final(ctx: _Context) -> Iterator[Action]:
+def _stakeholder_final(ctx: _Context) -> _Owed:
     """R-COMM-15 (v7): stakeholders who were told hear the resolution too, so every promised
     "next update" is kept to the end."""
     state = ctx.state
@@ -592,7 +601,7 @@ def series(first: datetime, every: timedelta, now: datetime) -> tuple[tuple[int,
     return tuple((n, first + (n - 1) * every) for n in (number, number + 1))
 
 
-def _duration_escalations(ctx: _Context) -> Iterator[Action]:
+def _duration_escalations(ctx: _Context) -> _Owed:
     """R-ESC-16 (SEV1 not mitigated) and R-ESC-18 (open too long)."""
     state, esc = ctx.state, ctx.policy.rules.escalation
     first_sev1 = next((c.at for c in state.severities if c.severity is Severity.SEV1), None)
@@ -632,7 +641,7 @@ def auto_resolvable(state: IncidentState, policy: Policy) -> bool:
     )
 
 
-def _alerts_quiet(ctx: _Context) -> Iterator[Action]:
+def _alerts_quiet(ctx: _Context) -> _Owed:
     """Every alert of the group resolved: the IC is told (a person decides, SEV1-3 never resolve
     themselves); an untouched alert-opened SEV4 resolves itself after the quiet period."""
     state, alerts = ctx.state, ctx.state.alerts
@@ -653,7 +662,7 @@ def _alerts_quiet(ctx: _Context) -> Iterator[Action]:
     )
 
 
-def _flag_escalations(ctx: _Context) -> Iterator[Action]:
+def _flag_escalations(ctx: _Context) -> _Owed:
     """R-ESC-17 (confirmed data loss: executives) and R-ESC-19 (regulatory: legal), at once."""
     esc = ctx.policy.rules.escalation
     for flag, rule, notify, what in (
@@ -666,9 +675,11 @@ def _flag_escalations(ctx: _Context) -> Iterator[Action]:
             yield ctx.action(Keys.flag(flag), K.notify, rule, raised.at, ctx.resolve(notify), f"{what}{note}")
 
 
-def _manual_escalations(ctx: _Context) -> Iterator[Action]:
+def _manual_escalations(ctx: _Context) -> _Owed:
     """R-ESC-20: escalating early is always allowed."""
     for number, escalation in enumerate(ctx.state.escalations, start=1):
+        if not ctx.owes(Keys.manual_escalation(number)):
+            continue
         yield ctx.action(
             Keys.manual_escalation(number), K.escalate, "R-ESC-20", escalation.at,
             ctx.resolve((Target(escalation.to),)),
@@ -676,7 +687,7 @@ def _manual_escalations(ctx: _Context) -> Iterator[Action]:
         )
 
 
-def _review(ctx: _Context) -> Iterator[Action]:
+def _review(ctx: _Context) -> _Owed:
     """R-PIR-21: review due `within` after resolution; reminders before, escalation when missed,
     repeated every `escalate_every` (only the latest missed one fires after a long outage)."""
     state, review = ctx.state, ctx.policy.rules.review
@@ -699,7 +710,7 @@ def _review(ctx: _Context) -> Iterator[Action]:
         )
 
 
-def _review_items(ctx: _Context) -> Iterator[Action]:
+def _review_items(ctx: _Context) -> _Owed:
     """R-PIR-23: the submitted review's action items are started, each chased until done."""
     review = ctx.state.review
     if ctx.state.version < 5 or review is None or not review.items:
