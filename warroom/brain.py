@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import cached_property, lru_cache
 from itertools import takewhile
+from operator import attrgetter
 
 from warroom.actions import (
     Action,
@@ -34,21 +35,25 @@ from warroom.actions import (
 )
 from warroom.durations import format_duration
 from warroom.policy import Policy
-from warroom.roster import Team
-from warroom.rules import Expectation, Target
+from warroom.roster import Roster, Team
+from warroom.rules import Expectation, Rules, Target
 from warroom.runbook import Runbook
 from warroom.severity import Severity
-from warroom.state import Done, IncidentState, Status
+from warroom.state import Communication, Done, IncidentState, Status
 
 K = ActionKind
 _Owed = Iterator[Action | None]  # what a rule yields: its obligations' actions, None for each already done
+_PAGES = (K.page, K.escalate)
+_NOTICES = (K.notify,)
+_KIND = attrgetter("kind")
+_IC, _MANAGER, _LEADERSHIP = (Target.ic,), (Target.manager,), (Target.leadership,)
 
 
 def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
     now = now.astimezone(UTC)  # durations add on the wall clock: a named zone would drift at DST
     due: list[Action] = []
     later: list[Action] = []
-    for action in filter(None, _obligations(_Context.of(state, policy, now))):  # None: done, so never built
+    for action in filter(None, _obligations(_Context(state, policy, now))):  # None: done, so never built
         if action.at <= now:
             if action.addressed:
                 due.append(action)
@@ -67,25 +72,72 @@ class _Entry:
     at: datetime
 
 
-@dataclass(frozen=True)
-class _Context:
-    state: IncidentState
-    policy: Policy
-    now: datetime
+class _Same:
+    """A policy as a cache key, by identity: a frozen Policy holds dicts, so it has no hash."""
+
+    __slots__ = ("policy",)
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    def __hash__(self) -> int:
+        return id(self.policy)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Same) and other.policy is self.policy
+
+
+@dataclass(frozen=True, eq=False)
+class _Service:
+    """What decide() reads of the policy for one service. An incident keeps its Policy snapshot
+    (one object) for its whole run, so this is derived once per incident, not once per call;
+    the caches below hold nothing but what their immutable arguments determine."""
+
+    rules: Rules
+    roster: Roster
     team: Team
     runbook: Runbook
-    entries: tuple[_Entry, ...]
+    smes: tuple[str, ...]  # the runbook's subject matter experts
 
-    @classmethod
-    def of(cls, state: IncidentState, policy: Policy, now: datetime) -> _Context:
-        return cls(
-            state=state,
-            policy=policy,
-            now=now,
-            team=policy.team(state.service),
-            runbook=policy.runbook(state.service),
-            entries=tuple(_entries(state, policy)),
-        )
+
+@lru_cache(maxsize=64)
+def _service(policy: _Same, service: str) -> _Service:
+    runbook = policy.policy.runbook(service)
+    return _Service(rules=policy.policy.rules, roster=policy.policy.roster, team=policy.policy.team(service),
+                    runbook=runbook, smes=tuple(s.handle for s in runbook.smes))
+
+
+@lru_cache(maxsize=1024)
+def _rota(service: _Service, at: datetime) -> tuple[tuple[tuple[str, str], ...], str | None]:
+    """The escalation chain on duty at `at`, and its secondary."""
+    return tuple(service.team.chain(at)), service.team.rotation.secondary(at)
+
+
+_duration = lru_cache(maxsize=512)(format_duration)
+
+
+def _clock(at: datetime) -> str:
+    """`14:05`: f"{at:%H:%M}" without strftime, the brain's most frequent format."""
+    return f"{at.hour:02}:{at.minute:02}"
+
+
+class _Context:
+    """One decide() call: the facts, and what several rules derive from them, each at most once
+    (the people a target names, the messages of each kind, who was paged)."""
+
+    def __init__(self, state: IncidentState, policy: Policy, now: datetime) -> None:
+        self.state = state
+        self.policy = policy
+        self.now = now
+        self.done = state.done
+        self.service = _service(_Same(policy), state.service)
+        self.rules = self.service.rules
+        self.team = self.service.team
+        self.runbook = self.service.runbook
+        self.entries = _entries(self.service, tuple((c.at, c.at.tzinfo, c.severity) for c in state.severities))
+        self.chasing = state.version >= 7  # brain v7: reminders repeat until done, clocks start where PROCESS.md says
+        self.unfailing = state.version >= 8  # brain v8: nothing given up silently (a failed page escalates at once)
+        self._resolved: dict[tuple[Target, ...], tuple[str, ...]] = {}
 
     @property
     def response_start(self) -> datetime | None:
@@ -98,18 +150,33 @@ class _Context:
         return self.response_start or self.state.detected_at
 
     @cached_property
-    def chain(self) -> list[tuple[str, str]]:
-        return self.team.chain(self.rota_time)
+    def chain(self) -> tuple[tuple[str, str], ...]:
+        return _rota(self.service, self.rota_time)[0]
 
-    @property
-    def chasing(self) -> bool:
-        """Brain version 7: reminders repeat until done, clocks start where PROCESS.md says."""
-        return self.state.version >= 7
+    @cached_property
+    def paged(self) -> frozenset[str]:
+        """Everyone a page or an escalation already reached."""
+        return frozenset(self.state.reached(_PAGES))
 
-    @property
-    def unfailing(self) -> bool:
-        """Brain version 8: nothing given up silently (a failed page escalates at once)."""
-        return self.state.version >= 8
+    @cached_property
+    def told(self) -> frozenset[str]:
+        """Everyone a notice already reached."""
+        return frozenset(self.state.reached(_NOTICES))
+
+    def was_paged(self, handle: str) -> bool:
+        """Did a page or an escalation reach `handle`? (Searched only up to the first that did.)"""
+        return any(d.kind in _PAGES and handle in d.targets for d in self.done.values())
+
+    def sent(self, kind: str) -> tuple[Communication, ...]:
+        """state.sent(kind), the messages of each kind sorted out once."""
+        return self._sent.get(kind, ())
+
+    @cached_property
+    def _sent(self) -> dict[str, tuple[Communication, ...]]:
+        kinds: dict[str, list[Communication]] = {}
+        for message in self.state.communications:
+            kinds.setdefault(message.kind, []).append(message)
+        return {kind: tuple(messages) for kind, messages in kinds.items()}
 
     def held_until(self, at: datetime) -> datetime | None:
         """For a severity no person has confirmed (an alert's), when the pages and notices beyond
@@ -119,7 +186,7 @@ class _Context:
             return None
         if state.severity_confirmed and state.confirmed_at is not None:
             return state.confirmed_at
-        return at + self.policy.rules.alerts.confirm_within
+        return at + self.rules.alerts.confirm_within
 
     def chase(self, key: str, rule: str, first: datetime, ladder: tuple[tuple[str, ...], ...],
               reason: str) -> _Owed:
@@ -128,7 +195,7 @@ class _Context:
         rungs = tuple(rung for rung in ladder if rung)
         if not rungs:
             return
-        chase = self.policy.rules.chase
+        chase = self.rules.chase
         for number, at in series(first, chase.every, self.now):
             if number > chase.up_to:
                 return
@@ -138,26 +205,24 @@ class _Context:
 
     def resolve(self, targets: tuple[Target, ...]) -> tuple[str, ...]:
         """Target names to roster handles, in order, each once; empty when nobody holds them."""
-        found: list[str] = []
-        for target in targets:
-            for handle in self._one(target):
-                if handle not in found:
-                    found.append(handle)
-        return tuple(found)
+        found = self._resolved.get(targets)
+        if found is None:
+            found = self._resolved[targets] = tuple(dict.fromkeys(h for t in targets for h in self._one(t)))
+        return found
 
     def _one(self, target: Target) -> list[str] | tuple[str, ...]:
-        state, roster = self.state, self.policy.roster
+        state = self.state
         oncall = [self.chain[0][1]] if self.chain else []
         responder = [state.acknowledged_by] if state.acknowledged_by else oncall
         match target:
             case Target.oncall:
                 return oncall
             case Target.secondary:
-                return [h for h in [self.team.rotation.secondary(self.rota_time)] if h]
+                return [h for h in [_rota(self.service, self.rota_time)[1]] if h]
             case Target.manager:
                 return [self.team.manager] if self.team.manager else []
             case Target.smes:
-                return [s.handle for s in self.runbook.smes]
+                return self.service.smes
             case Target.ic:
                 return [state.ic] if state.ic else responder
             case Target.comms:
@@ -165,47 +230,68 @@ class _Context:
             case Target.responder:
                 return responder
             case Target.comms_pool | Target.leadership | Target.executives | Target.legal | Target.stakeholders:
-                return getattr(roster, target.value)
+                return getattr(self.service.roster, target.value)
         raise AssertionError(target)
 
     def owes(self, key: str) -> bool:
         """Is this obligation still to be met? (Its key is not done.)"""
-        return key not in self.state.done
+        return key not in self.done
 
     def action(
         self, key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str,
         body: str = "", payload: Payload | None = None,
     ) -> Action | None:
         """The obligation's action, or None when its key is done: then it is never built."""
-        if key in self.state.done:
+        if key in self.done:
             return None
-        # built from already-validated facts: skip re-validation, the brain's hot path
-        return Action.model_construct(
-            key=key, kind=kind, rule=rule, at=at, targets=targets, reason=reason, body=body, payload=payload,
-        )
+        return _built(key, kind, rule, at, targets, reason, body, payload)
 
 
-def _entries(state: IncidentState, policy: Policy) -> Iterator[_Entry]:
+_FIELDS_SET = frozenset(Action.model_fields)
+
+
+def _built(key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str, body: str,
+           payload: Payload | None) -> Action:
+    """Action.model_construct(key=…, …, payload=…), what it sets and nothing else, without its
+    loop over the fields: the brain builds an Action from facts already valid, the hot path."""
+    action = _new(Action)
+    _set(action, "__dict__", {"key": key, "kind": kind, "rule": rule, "at": at, "targets": targets, "reason": reason,
+                              "body": body, "payload": payload})
+    _set(action, "__pydantic_fields_set__", set(_FIELDS_SET))
+    _set(action, "__pydantic_extra__", None)
+    _set(action, "__pydantic_private__", None)
+    return action
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+@lru_cache(maxsize=1024)
+def _entries(service: _Service, changes: tuple[tuple[datetime, tzinfo | None, Severity], ...]) -> tuple[_Entry, ...]:
     """R-SEV-6: a page goes out when the incident first stands at a severity above every one it
     was already paged for, at an instant that severity may page (SEV3: business hours). So an
-    upgrade pages, a downgrade never does, and a SEV3 raised at night pages when the day starts."""
-    rules = policy.rules
+    upgrade pages, a downgrade never does, and a SEV3 raised at night pages when the day starts.
+    (`changes` are the severity changes' times, time zones and severities: equal times in two
+    zones are one key for a datetime, not for what is derived from them.)"""
+    rules = service.rules
     paged: Severity | None = None
-    changes = state.severities
-    for index, change in enumerate(changes):
-        severity_rules = rules.of(change.severity)
+    entries = []
+    for index, (changed, _, severity) in enumerate(changes):
+        severity_rules = rules.of(severity)
         if severity_rules.response != "page":
             continue
-        if paged is not None and not change.severity.above(paged):
+        if paged is not None and not severity.above(paged):
             continue
-        at = change.at
+        at = changed
         if severity_rules.business_hours_only:
             at = rules.business_hours.next_open(at)
-        ends = changes[index + 1].at if index + 1 < len(changes) else None
+        ends = changes[index + 1][0] if index + 1 < len(changes) else None
         if ends is not None and at >= ends:
             continue  # changed again before it could page
-        paged = change.severity
-        yield _Entry(severity=change.severity, at=at)
+        paged = severity
+        entries.append(_Entry(severity=severity, at=at))
+    return tuple(entries)
 
 
 def _obligations(ctx: _Context) -> _Owed:
@@ -230,8 +316,8 @@ def _obligations(ctx: _Context) -> _Owed:
 
 def _severity_response(ctx: _Context) -> _Owed:
     """R-SEV table and R-SEV-6: page (and notify) whoever each new severity adds; SEV4: a ticket."""
-    state, rules = ctx.state, ctx.policy.rules
-    if rules.of(state.severities[0].severity).response == "ticket":
+    state, rules = ctx.state, ctx.rules
+    if rules.of(state.severities[0].severity).response == "ticket" and ctx.owes(Keys.TICKET):
         yield ctx.action(
             Keys.TICKET, K.ticket, "R-SEV", state.detected_at, (),
             f"{state.severities[0].severity}: a ticket in the normal workflow, nobody paged",
@@ -239,34 +325,39 @@ def _severity_response(ctx: _Context) -> _Owed:
         )
     if state.resolved:
         return
-    paged, told = state.reached((K.page, K.escalate)), state.reached((K.notify,))
+    # each page reaches whom its severity names and no earlier entry's page, nor any carried out,
+    # reached (and those carried out are looked up only while a page is still owed)
+    earlier: set[str] = set()
+    told: set[str] = set()
     for entry in ctx.entries:
         severity_rules = rules.of(entry.severity)
-        targets = tuple(h for h in ctx.resolve(severity_rules.page) if h not in paged)
-        paged |= set(targets)
-        names = ", ".join(t.value for t in severity_rules.page)
+        paging = ctx.resolve(severity_rules.page)
         held = ctx.held_until(entry.at)
-        if held is not None:  # R-F15-8: an alert's severity pages the responders now, leadership once confirmed
-            leaders = set(ctx.resolve((Target.leadership,)))  # the responders work at once, leaders wait
-            first = tuple(h for h in targets if h not in leaders)
-            yield ctx.action(Keys.page(entry.severity), K.page, "R-SEV-6", entry.at, first,
-                             f"{entry.severity} (from an alert, not yet confirmed): paging the responders")
-            yield ctx.action(Keys.page_confirmed(entry.severity), K.page, "R-SEV-6", held,
-                             tuple(h for h in targets if h not in first),
-                             f"{entry.severity} confirmed (or unanswered for "
-                             f"{format_duration(rules.alerts.confirm_within)}): paging {names}")
-        else:
-            yield ctx.action(
-                Keys.page(entry.severity), K.page, "R-SEV-6", entry.at, targets,
-                f"{entry.severity}: paging {names}",
-            )
-        if severity_rules.notify:
-            targets = tuple(h for h in ctx.resolve(severity_rules.notify) if h not in told)
-            told |= set(targets)
+        if ctx.owes(Keys.page(entry.severity)) or held is not None and ctx.owes(Keys.page_confirmed(entry.severity)):
+            targets = tuple(h for h in paging if h not in earlier and h not in ctx.paged)
+            names = ", ".join(t.value for t in severity_rules.page)
+            if held is not None:  # R-F15-8: an alert's severity pages the responders now, leadership once confirmed
+                leaders = set(ctx.resolve(_LEADERSHIP))  # the responders work at once, leaders wait
+                first = tuple(h for h in targets if h not in leaders)
+                yield ctx.action(Keys.page(entry.severity), K.page, "R-SEV-6", entry.at, first,
+                                 f"{entry.severity} (from an alert, not yet confirmed): paging the responders")
+                yield ctx.action(Keys.page_confirmed(entry.severity), K.page, "R-SEV-6", held,
+                                 tuple(h for h in targets if h not in first),
+                                 f"{entry.severity} confirmed (or unanswered for "
+                                 f"{_duration(rules.alerts.confirm_within)}): paging {names}")
+            else:
+                yield ctx.action(
+                    Keys.page(entry.severity), K.page, "R-SEV-6", entry.at, targets,
+                    f"{entry.severity}: paging {names}",
+                )
+        earlier.update(paging)
+        if severity_rules.notify and ctx.owes(Keys.notify(entry.severity)):
+            targets = tuple(h for h in ctx.resolve(severity_rules.notify) if h not in told and h not in ctx.told)
             yield ctx.action(
                 Keys.notify(entry.severity), K.notify, "R-SEV", held or entry.at, targets,
                 f"{entry.severity}: notifying {', '.join(t.value for t in severity_rules.notify)}",
             )
+        told.update(ctx.resolve(severity_rules.notify))
 
 
 def _acknowledge(ctx: _Context) -> _Owed:
@@ -275,17 +366,19 @@ def _acknowledge(ctx: _Context) -> _Owed:
     start = ctx.response_start
     if start is None or ctx.state.acknowledged_at is not None:
         return
-    ack = ctx.policy.rules.first_15_minutes.acknowledge
+    ack = ctx.rules.first_15_minutes.acknowledge
     chain = ctx.chain
     if not chain:
         return
     yield ctx.action(
         Keys.REPAGE, K.page, "R-F15-7", start + ack.repage_after, (chain[0][1],),
-        f"not acknowledged after {format_duration(ack.repage_after)}: paging the on-call again",
+        f"not acknowledged after {_duration(ack.repage_after)}: paging the on-call again",
     )
-    failed = _failed_page(ctx, chain[0][1])  # v8: a page that could not go out moves the chain on
     for step, (layer, handle) in enumerate(chain[1:]):
+        if not ctx.owes(Keys.ack_escalation(layer)):
+            continue
         waited = ack.within + step * ack.escalate_every
+        failed = _failed_page(ctx, chain[step][1])  # v8: a page that could not go out moves the chain on
         if failed is not None and failed < start + waited:
             yield ctx.action(
                 Keys.ack_escalation(layer), K.escalate, "R-F15-7", failed, (handle,),
@@ -294,9 +387,8 @@ def _acknowledge(ctx: _Context) -> _Owed:
         else:
             yield ctx.action(
                 Keys.ack_escalation(layer), K.escalate, "R-F15-7", start + waited, (handle,),
-                f"not acknowledged after {format_duration(waited)}: paging the {layer}",
+                f"not acknowledged after {_duration(waited)}: paging the {layer}",
             )
-        failed = _failed_page(ctx, handle)
     if not ctx.chasing:
         return
     last = ack.within + max(len(chain) - 2, 0) * ack.escalate_every
@@ -305,7 +397,7 @@ def _acknowledge(ctx: _Context) -> _Owed:
         waited = last + round_ * ack.escalate_every
         yield ctx.action(
             Keys.ack_repeat(round_), K.escalate, "R-F15-7", start + waited, everyone,
-            f"still not acknowledged after {format_duration(waited)}: paging the whole chain again "
+            f"still not acknowledged after {_duration(waited)}: paging the whole chain again "
             f"({round_} of {ack.repeat})",
         )
 
@@ -314,7 +406,7 @@ def _failed_page(ctx: _Context, handle: str) -> datetime | None:
     """When the last page to `handle` failed for good (v8), if it did; None while one went out."""
     if not ctx.unfailing:
         return None
-    pages = [d for d in ctx.state.done.values() if d.kind in (K.page, K.escalate) and handle in d.targets]
+    pages = [d for d in ctx.done.values() if d.kind in _PAGES and handle in d.targets]
     last = max(pages, key=lambda d: d.at, default=None)
     return last.at if last is not None and last.failed else None
 
@@ -324,7 +416,7 @@ def _first_fifteen(ctx: _Context) -> _Owed:
     start = ctx.response_start
     if start is None:
         return
-    state, f15 = ctx.state, ctx.policy.rules.first_15_minutes
+    state, f15 = ctx.state, ctx.rules.first_15_minutes
     checks: list[tuple[str, str, Expectation, bool, str]] = [
         ("severity-ic", "R-F15-8", f15.severity_and_ic,
          state.severity_confirmed and state.ic is not None, "severity declared and an IC assigned"),
@@ -339,7 +431,7 @@ def _first_fifteen(ctx: _Context) -> _Owed:
         deadline = start + expectation.within
         yield ctx.action(
             Keys.first_fifteen(name, "remind"), K.remind, rule, deadline, ctx.resolve(expectation.remind),
-            f"expected within {format_duration(expectation.within)}: {what}",
+            f"expected within {_duration(expectation.within)}: {what}",
         )
         if expectation.escalate_after is not None:
             late = expectation.within + expectation.escalate_after
@@ -349,12 +441,12 @@ def _first_fifteen(ctx: _Context) -> _Owed:
                 rule,
                 start + late,
                 ctx.resolve(expectation.escalate_to),
-                f"still missing after {format_duration(late)}: {what}",
+                f"still missing after {_duration(late)}: {what}",
             )
             if ctx.chasing:
-                ladder = (ctx.resolve(expectation.escalate_to), ctx.resolve((Target.leadership,)))
+                ladder = (ctx.resolve(expectation.escalate_to), ctx.resolve(_LEADERSHIP))
                 yield from ctx.chase(Keys.first_fifteen(name, "escalate"), rule,
-                                     start + late + ctx.policy.rules.chase.every, ladder, f"missing: {what}")
+                                     start + late + ctx.rules.chase.every, ladder, f"missing: {what}")
 
 
 def _update_promises(ctx: _Context) -> _Owed:
@@ -362,7 +454,7 @@ def _update_promises(ctx: _Context) -> _Owed:
     start, state = ctx.response_start, ctx.state
     if start is None:
         return
-    every = ctx.policy.rules.of(state.severity).internal_update_every
+    every = ctx.rules.of(state.severity).internal_update_every
     if state.updates:
         due = state.updates[-1].next_update_at
     elif every is not None:
@@ -370,21 +462,21 @@ def _update_promises(ctx: _Context) -> _Owed:
     else:
         return
     n = len(state.updates)
-    promised = f"update #{n + 1} was due at {due:%H:%M} UTC"
-    ic_after = ctx.policy.rules.updates.remind_ic_after
+    promised = f"update #{n + 1} was due at {_clock(due)} UTC"
+    ic_after = ctx.rules.updates.remind_ic_after
     if state.comms:
         yield ctx.action(Keys.update_due(n, "comms"), K.remind, "R-COMM-15", due, (state.comms,), promised)
         yield ctx.action(
-            Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due + ic_after, ctx.resolve((Target.ic,)),
-            promised + f"; the comms lead was reminded {format_duration(ic_after)} ago",
+            Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due + ic_after, ctx.resolve(_IC),
+            promised + f"; the comms lead was reminded {_duration(ic_after)} ago",
         )
         last = due + ic_after
     else:
-        yield ctx.action(Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due, ctx.resolve((Target.ic,)), promised)
+        yield ctx.action(Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due, ctx.resolve(_IC), promised)
         last = due
     if ctx.chasing:
-        ladder = (ctx.resolve((Target.ic,)), ctx.resolve((Target.manager,)))
-        yield from ctx.chase(Keys.update_due(n, "ic"), "R-COMM-15", last + ctx.policy.rules.chase.every, ladder,
+        ladder = (ctx.resolve(_IC), ctx.resolve(_MANAGER))
+        yield from ctx.chase(Keys.update_due(n, "ic"), "R-COMM-15", last + ctx.rules.chase.every, ladder,
                              promised)
 
 
@@ -402,14 +494,14 @@ def _communication_deadlines(ctx: _Context) -> _Owed:
     start, state = ctx.response_start, ctx.state
     if start is None or state.version < 2:
         return
-    severity = ctx.policy.rules.of(state.severity)
-    policy = ctx.policy.rules.communications
+    severity = ctx.rules.of(state.severity)
+    policy = ctx.rules.communications
     for kind, every, deadline in (
         ("stakeholder", severity.stakeholder_notice_within, policy.stakeholder_notice),
         ("customer", severity.customer_update_every, policy.customer_update),
         ("executive", severity.executive_update_every, policy.executive_update),
     ):
-        sent = state.sent(kind)
+        sent = ctx.sent(kind)
         if kind == "stakeholder" and sent and ctx.chasing:  # R-COMM-15: its "next update" is kept too
             every = severity.internal_update_every
         if every is None or (kind == "stakeholder" and sent and not ctx.chasing):
@@ -429,31 +521,32 @@ def _communication_deadlines(ctx: _Context) -> _Owed:
             ahead = min(due - base, every) / 2 if ctx.chasing else (due - base) / 2
             yield ctx.action(
                 Keys.comms_deadline(kind, n, "remind"), K.remind, rule, due - ahead, lead,
-                f"the {name} is due at {due:%H:%M} UTC",
+                f"the {name} is due at {_clock(due)} UTC",
             )
         # v7: a stakeholder notice sent before a business-hours response begins promises the next
         # word for when work begins, not for the middle of the night
         promise = start + severity.internal_update_every if ctx.chasing and kind == "stakeholder" and start > due \
             else None
         automatic_run = sum(1 for _ in takewhile(lambda c: c.automatic, reversed(sent)))  # since a person spoke
-        if ctx.chasing and automatic_run >= ctx.policy.rules.chase.up_to:
+        if ctx.chasing and automatic_run >= ctx.rules.chase.up_to:
             continue  # nobody has spoken for so long that more "being assessed" mail is noise; R-ESC-18 told leadership
         if deadline.on_deadline == "auto_send":
-            yield ctx.action(
-                Keys.comms_deadline(kind, n, "auto"), K.publish, rule, due, (),
-                f"the {name} was due: sent from the template, marked automatic",
-                payload=Publishing(message=kind, next_update_at=promise),
-            )
+            if ctx.owes(Keys.comms_deadline(kind, n, "auto")):
+                yield ctx.action(
+                    Keys.comms_deadline(kind, n, "auto"), K.publish, rule, due, (),
+                    f"the {name} was due: sent from the template, marked automatic",
+                    payload=Publishing(message=kind, next_update_at=promise),
+                )
         else:
             yield ctx.action(
-                Keys.comms_deadline(kind, n, "escalate"), K.remind, rule, due, ctx.resolve((Target.ic,)),
-                f"the {name} was due at {due:%H:%M} UTC and has not gone out",
+                Keys.comms_deadline(kind, n, "escalate"), K.remind, rule, due, ctx.resolve(_IC),
+                f"the {name} was due at {_clock(due)} UTC and has not gone out",
             )
             if ctx.chasing:
-                ladder = (ctx.resolve((Target.ic,)), ctx.resolve((Target.manager,)))
+                ladder = (ctx.resolve(_IC), ctx.resolve(_MANAGER))
                 yield from ctx.chase(Keys.comms_deadline(kind, n, "escalate"), rule,
-                                     due + ctx.policy.rules.chase.every, ladder,
-                                     f"the {name} was due at {due:%H:%M} UTC and has not gone out")
+                                     due + ctx.rules.chase.every, ladder,
+                                     f"the {name} was due at {_clock(due)} UTC and has not gone out")
 
 
 def _deliveries(ctx: _Context) -> _Owed:
@@ -462,7 +555,7 @@ def _deliveries(ctx: _Context) -> _Owed:
     state = ctx.state
     for kind, name in (("stakeholder", Target.stakeholders), ("executive", Target.executives), ("customer", None)):
         label, rule = _COMMS[kind]
-        for number, message in enumerate(state.sent(kind), start=1):
+        for number, message in enumerate(ctx.sent(kind), start=1):
             key = Keys.deliver(kind, number)
             if not ctx.owes(key):
                 continue  # delivered: nearly all of them, in a long incident
@@ -476,7 +569,7 @@ def _deliveries(ctx: _Context) -> _Owed:
                     key, K.notify, rule, message.at, ctx.resolve((name,)),
                     f"{label} #{number}" + (" (automatic)" if message.automatic else ""), body=message.text,
                 )
-    if state.resolved_at is not None and state.sent("customer"):
+    if state.resolved_at is not None and ctx.sent("customer"):
         yield ctx.action(
             Keys.DELIVER_RESOLUTION, K.status, "R-COMM-13", state.resolved_at, (),
             "resolution to the status page", payload=StatusPost(number=None),
@@ -487,36 +580,45 @@ def _incident_channel(ctx: _Context) -> _Owed:
     """The incident's chat channel: opened at declaration with the responders in it; every new
     timeline event posted there (the channel's own events excepted); archived `archive_after`
     closing (by a ChannelArchiveWorkflow started at closing, so the incident itself may end)."""
-    state, chat = ctx.state, ctx.policy.rules.chat
+    state, chat = ctx.state, ctx.rules.chat
     if state.version < 3 or not chat.incident_channel:
         return
     if ctx.chasing and state.highest_severity not in chat.channel_for:
         return  # v7: a SEV4 is a ticket in the normal workflow, no channel unless it grows
-    people = state.reached((K.page, K.escalate)) | {h for h in (state.ic, state.comms) if h}
-    people |= {s.handle for s in state.smes} | set(ctx.resolve(ctx.policy.rules.of(state.severities[0].severity).page))
-    invitees = tuple(sorted(people))
     team = ctx.runbook.team
     if state.channel is None:
-        yield ctx.action(
-            Keys.CHANNEL_OPEN, K.channel, "R-F15-11", state.severities[0].at, invitees,
-            f"the incident's channel, {channel_name(state)}", payload=ChannelWork(step=ChannelStep.open, team=team),
-        )
+        if ctx.owes(Keys.CHANNEL_OPEN):
+            yield ctx.action(
+                Keys.CHANNEL_OPEN, K.channel, "R-F15-11", state.severities[0].at, _invitees(ctx),
+                f"the incident's channel, {channel_name(state)}", payload=ChannelWork(step=ChannelStep.open, team=team),
+            )
         return
-    postable = [e for e in state.timeline if e.kind != "channel"]
-    posted = Keys.channel_synced(state.done)
-    if len(postable) > posted:
-        lines = [f"`{e.at:%H:%M:%S}` *{e.actor}* {e.text}" for e in postable[posted:]]
-        yield ctx.action(
-            Keys.channel_sync(len(postable)), K.channel, "R-COMM-12", postable[-1].at, invitees,
-            f"{len(lines)} new event(s) to {state.channel}", body="\n".join(lines),
-            payload=ChannelWork(step=ChannelStep.sync, channel=state.channel, team=team),
-        )
-    if state.closed_at is not None:  # handed to a workflow of its own: the incident ends at closing
-        yield ctx.action(
+    postable = len(state.timeline) - list(map(_KIND, state.timeline)).count("channel")
+    if ctx.owes(Keys.channel_sync(postable)):  # done: everything is posted (no sync key counts more)
+        posted = Keys.channel_synced(ctx.done)
+        if postable > posted:
+            events = [e for e in state.timeline if e.kind != "channel"][posted:]
+            lines = [f"`{e.at:%H:%M:%S}` *{e.actor}* {e.text}" for e in events]
+            yield ctx.action(
+                Keys.channel_sync(postable), K.channel, "R-COMM-12", events[-1].at, _invitees(ctx),
+                f"{len(lines)} new event(s) to {state.channel}", body="\n".join(lines),
+                payload=ChannelWork(step=ChannelStep.sync, channel=state.channel, team=team),
+            )
+    if state.closed_at is not None and ctx.owes(Keys.CHANNEL_ARCHIVE):  # handed to a workflow of its own:
+        yield ctx.action(  # the incident ends at closing
             Keys.CHANNEL_ARCHIVE, K.channel, "R-PIR-21", state.closed_at, (),
-            f"archive {state.channel} {format_duration(chat.archive_after)} after closing",
+            f"archive {state.channel} {_duration(chat.archive_after)} after closing",
             payload=ChannelWork(step=ChannelStep.archive, channel=state.channel, team=team),
         )
+
+
+def _invitees(ctx: _Context) -> tuple[str, ...]:
+    """Who the incident's channel takes in: everyone paged, the roles, the SMEs, and those its first
+    severity pages."""
+    state = ctx.state
+    people = set(ctx.paged) | {h for h in (state.ic, state.comms) if h}
+    people |= {s.handle for s in state.smes} | set(ctx.resolve(ctx.rules.of(state.severities[0].severity).page))
+    return tuple(sorted(people))
 
 
 def archive_time(state: IncidentState, policy: Policy) -> datetime:
@@ -537,7 +639,7 @@ def _sme_reports(ctx: _Context) -> _Owed:
     """R-ROLE-3 and R-F15-10: each SME reports to the IC on the severity's cadence; one who does
     not is reminded once per missed period."""
     state = ctx.state
-    every = ctx.policy.rules.of(state.severity).sme_report_every
+    every = ctx.rules.of(state.severity).sme_report_every
     if every is None:
         return
     for handle, track, since in _smes(ctx):
@@ -545,13 +647,13 @@ def _sme_reports(ctx: _Context) -> _Owed:
         last = max(since, reports.last_at) if reports else since
         count = reports.count if reports else 0
         for number, at in series(last + every, every, ctx.now):
-            if ctx.chasing and number > ctx.policy.rules.chase.up_to:
+            if ctx.chasing and number > ctx.rules.chase.up_to:
                 break  # reminded as often as any chase: the IC knows by now
             # v7: a second missed report reminds the IC too (R-ROLE-3: SMEs report to the IC)
-            targets = (handle, *ctx.resolve((Target.ic,))) if ctx.chasing and number >= 2 else (handle,)
+            targets = (handle, *ctx.resolve(_IC)) if ctx.chasing and number >= 2 else (handle,)
             yield ctx.action(
                 Keys.sme_report(handle, count, number), K.remind, "R-ROLE-3", at, tuple(dict.fromkeys(targets)),
-                f"{handle}'s report to the IC on {track or 'their track'} is due every {format_duration(every)}"
+                f"{handle}'s report to the IC on {track or 'their track'} is due every {_duration(every)}"
                 + (f"; {number} missed" if number >= 2 else ""),
             )
 
@@ -576,9 +678,8 @@ def _sme_pages(ctx: _Context) -> _Owed:
     """R-F15-9 (v7): the IC pages the SMEs needed: assigning one pages them, once."""
     if not ctx.chasing:
         return
-    paged = ctx.state.reached((K.page, K.escalate))
     for sme in ctx.state.smes:
-        if sme.handle not in paged:
+        if ctx.owes(Keys.sme_page(sme.handle)) and not ctx.was_paged(sme.handle):
             yield ctx.action(Keys.sme_page(sme.handle), K.page, "R-F15-9", sme.since, (sme.handle,),
                              f"you are an SME on {sme.track or 'this incident'}: the IC needs you")
 
@@ -587,7 +688,7 @@ def _stakeholder_final(ctx: _Context) -> _Owed:
     """R-COMM-15 (v7): stakeholders who were told hear the resolution too, so every promised
     "next update" is kept to the end."""
     state = ctx.state
-    told = state.sent("stakeholder")
+    told = ctx.sent("stakeholder")
     if ctx.chasing and state.resolved_at is not None and told and told[-1].at < state.resolved_at:
         yield ctx.action(Keys.STAKEHOLDER_FINAL, K.publish, "R-COMM-15", state.resolved_at, (),
                          "the incident is resolved: the final stakeholder notice, from the template",
@@ -603,13 +704,13 @@ def series(first: datetime, every: timedelta, now: datetime) -> tuple[tuple[int,
 
 def _duration_escalations(ctx: _Context) -> _Owed:
     """R-ESC-16 (SEV1 not mitigated) and R-ESC-18 (open too long)."""
-    state, esc = ctx.state, ctx.policy.rules.escalation
+    state, esc = ctx.state, ctx.rules.escalation
     first_sev1 = next((c.at for c in state.severities if c.severity is Severity.SEV1), None)
     if first_sev1 is not None and state.severity is Severity.SEV1 and state.status.rank < Status.mitigating.rank:
         trigger = esc.sev1_not_mitigated
         yield ctx.action(
             Keys.SEV1_NOT_MITIGATED, K.escalate, "R-ESC-16", first_sev1 + trigger.after,
-            ctx.resolve(trigger.notify), f"SEV1 not mitigated after {format_duration(trigger.after)}",
+            ctx.resolve(trigger.notify), f"SEV1 not mitigated after {_duration(trigger.after)}",
         )
     trigger = esc.open_longer_than
     began = state.detected_at
@@ -619,13 +720,13 @@ def _duration_escalations(ctx: _Context) -> _Owed:
         began = ctx.response_start
     yield ctx.action(
         Keys.OPEN_LONGER_THAN, K.notify, "R-ESC-18", began + trigger.after,
-        ctx.resolve(trigger.notify), f"open longer than {format_duration(trigger.after)}: leadership briefing",
+        ctx.resolve(trigger.notify), f"open longer than {_duration(trigger.after)}: leadership briefing",
     )
 
 
 def on_call(state: IncidentState, policy: Policy) -> tuple[str, ...]:
     """The incident's escalation chain: those on duty when its response began (R-F15-7)."""
-    return tuple(handle for _, handle in _Context.of(state, policy, state.detected_at).chain)
+    return tuple(handle for _, handle in _Context(state, policy, state.detected_at).chain)
 
 
 def auto_resolvable(state: IncidentState, policy: Policy) -> bool:
@@ -649,22 +750,22 @@ def _alerts_quiet(ctx: _Context) -> _Owed:
         return
     spell = alerts.quiet_spells
     if auto_resolvable(state, ctx.policy):
-        quiet = ctx.policy.rules.alerts.auto_resolve_after
+        quiet = ctx.rules.alerts.auto_resolve_after
         yield ctx.action(
             Keys.auto_resolve(spell), K.resolve, "R-SEV", alerts.all_resolved_at + quiet, (),
-            f"SEV4 opened by an alert nobody touched; its alerts resolved {format_duration(quiet)} ago",
+            f"SEV4 opened by an alert nobody touched; its alerts resolved {_duration(quiet)} ago",
             payload=ForTeam(team=ctx.runbook.team),
         )
         return
     yield ctx.action(
-        Keys.all_resolved(spell), K.remind, "R-ROLE-1", alerts.all_resolved_at, ctx.resolve((Target.ic,)),
+        Keys.all_resolved(spell), K.remind, "R-ROLE-1", alerts.all_resolved_at, ctx.resolve(_IC),
         f"all {alerts.seen} alerts of the group resolved; the IC decides whether the incident is resolved",
     )
 
 
 def _flag_escalations(ctx: _Context) -> _Owed:
     """R-ESC-17 (confirmed data loss: executives) and R-ESC-19 (regulatory: legal), at once."""
-    esc = ctx.policy.rules.escalation
+    esc = ctx.rules.escalation
     for flag, rule, notify, what in (
         ("data-loss", "R-ESC-17", esc.data_loss.notify, "confirmed data loss"),
         ("regulatory", "R-ESC-19", esc.regulatory.notify, "regulatory implications"),
@@ -690,7 +791,7 @@ def _manual_escalations(ctx: _Context) -> _Owed:
 def _review(ctx: _Context) -> _Owed:
     """R-PIR-21: review due `within` after resolution; reminders before, escalation when missed,
     repeated every `escalate_every` (only the latest missed one fires after a long outage)."""
-    state, review = ctx.state, ctx.policy.rules.review
+    state, review = ctx.state, ctx.rules.review
     if state.resolved_at is None or state.review is not None or state.closed_at is not None:
         return
     if state.highest_severity not in review.required_for:
@@ -699,14 +800,14 @@ def _review(ctx: _Context) -> _Owed:
     owner = ctx.resolve((review.owner,))
     for before in sorted(review.remind_before, reverse=True):
         yield ctx.action(
-            Keys.review_reminder(format_duration(before)), K.remind, "R-PIR-21", due - before, owner,
-            f"the post-incident review is due in {format_duration(before)} ({due:%Y-%m-%d %H:%M} UTC)",
+            Keys.review_reminder(_duration(before)), K.remind, "R-PIR-21", due - before, owner,
+            f"the post-incident review is due in {_duration(before)} ({due:%Y-%m-%d %H:%M} UTC)",
         )
     for number, at in series(due, review.escalate_every, ctx.now):
         late = at - state.resolved_at
         yield ctx.action(
             Keys.review_escalation(number), K.escalate, "R-PIR-21", at, ctx.resolve(review.escalate_to),
-            f"no post-incident review {format_duration(late)} after resolution",
+            f"no post-incident review {_duration(late)} after resolution",
         )
 
 
