@@ -46,6 +46,7 @@ _Owed = Iterator[Action | None]  # what a rule yields: its obligations' actions,
 _PAGES = (K.page, K.escalate)
 _NOTICES = (K.notify,)
 _KIND = attrgetter("kind")
+_RANK = {status: status.rank for status in Status}
 _IC, _MANAGER, _LEADERSHIP = (Target.ic,), (Target.manager,), (Target.leadership,)
 
 
@@ -163,9 +164,11 @@ class _Context:
         """Everyone a notice already reached."""
         return frozenset(self.state.reached(_NOTICES))
 
-    def was_paged(self, handle: str) -> bool:
-        """Did a page or an escalation reach `handle`? (Searched only up to the first that did.)"""
-        return any(d.kind in _PAGES and handle in d.targets for d in self.done.values())
+    def first_page(self, handle: str) -> datetime | None:
+        """When a page or an escalation first reached `handle`, if one did. Done keys are recorded
+        in the order they went out, each at the time it did (carried_out, once a key), so the first
+        found is the earliest: the search stops there."""
+        return next((d.at for d in self.done.values() if d.kind in _PAGES and handle in d.targets), None)
 
     def sent(self, kind: str) -> tuple[Communication, ...]:
         """state.sent(kind), the messages of each kind sorted out once."""
@@ -594,8 +597,8 @@ def _incident_channel(ctx: _Context) -> _Owed:
             )
         return
     postable = len(state.timeline) - list(map(_KIND, state.timeline)).count("channel")
-    if ctx.owes(Keys.channel_sync(postable)):  # done: everything is posted (no sync key counts more)
-        posted = Keys.channel_synced(ctx.done)
+    if ctx.owes(Keys.channel_sync(postable)):  # done: everything is posted
+        posted = _posted(ctx, postable)
         if postable > posted:
             events = [e for e in state.timeline if e.kind != "channel"][posted:]
             lines = [f"`{e.at:%H:%M:%S}` *{e.actor}* {e.text}" for e in events]
@@ -610,6 +613,16 @@ def _incident_channel(ctx: _Context) -> _Owed:
             f"archive {state.channel} {_duration(chat.archive_after)} after closing",
             payload=ChannelWork(step=ChannelStep.archive, channel=state.channel, team=team),
         )
+
+
+def _posted(ctx: _Context, postable: int) -> int:
+    """How many events the channel has had posted: the most any sync key done counts. Each counts
+    the events there were to post when it went out and the timeline only grows, so none counts
+    more than `postable` now: look down from there, and past a long silence read them all."""
+    for count in range(postable - 1, max(postable - 64, 0), -1):
+        if Keys.channel_sync(count) in ctx.done:
+            return count
+    return Keys.channel_synced(ctx.done)
 
 
 def _invitees(ctx: _Context) -> tuple[str, ...]:
@@ -642,17 +655,18 @@ def _sme_reports(ctx: _Context) -> _Owed:
     every = ctx.rules.of(state.severity).sme_report_every
     if every is None:
         return
+    up_to = ctx.rules.chase.up_to if ctx.chasing else None
     for handle, track, since in _smes(ctx):
         reports = state.reports.get(handle)
         last = max(since, reports.last_at) if reports else since
         count = reports.count if reports else 0
         for number, at in series(last + every, every, ctx.now):
-            if ctx.chasing and number > ctx.rules.chase.up_to:
+            if up_to is not None and number > up_to:
                 break  # reminded as often as any chase: the IC knows by now
             # v7: a second missed report reminds the IC too (R-ROLE-3: SMEs report to the IC)
-            targets = (handle, *ctx.resolve(_IC)) if ctx.chasing and number >= 2 else (handle,)
+            targets = tuple(dict.fromkeys((handle, *ctx.resolve(_IC)))) if ctx.chasing and number >= 2 else (handle,)
             yield ctx.action(
-                Keys.sme_report(handle, count, number), K.remind, "R-ROLE-3", at, tuple(dict.fromkeys(targets)),
+                Keys.sme_report(handle, count, number), K.remind, "R-ROLE-3", at, targets,
                 f"{handle}'s report to the IC on {track or 'their track'} is due every {_duration(every)}"
                 + (f"; {number} missed" if number >= 2 else ""),
             )
@@ -666,11 +680,10 @@ def _smes(ctx: _Context) -> list[tuple[str, str | None, datetime]]:
     if not ctx.chasing:
         return found
     assigned = {s.handle for s in state.smes}
-    runbook = {s.handle for s in ctx.runbook.smes}
-    for handle in sorted(runbook - assigned - set(state.released_smes) - {state.ic}):
-        paged = [d.at for d in state.done.values() if d.kind in (K.page, K.escalate) and handle in d.targets]
-        if paged:
-            found.append((handle, None, min(paged)))
+    for handle in sorted(set(ctx.service.smes) - assigned - set(state.released_smes) - {state.ic}):
+        paged = ctx.first_page(handle)
+        if paged is not None:
+            found.append((handle, None, paged))
     return found
 
 
@@ -679,7 +692,7 @@ def _sme_pages(ctx: _Context) -> _Owed:
     if not ctx.chasing:
         return
     for sme in ctx.state.smes:
-        if ctx.owes(Keys.sme_page(sme.handle)) and not ctx.was_paged(sme.handle):
+        if ctx.owes(Keys.sme_page(sme.handle)) and ctx.first_page(sme.handle) is None:
             yield ctx.action(Keys.sme_page(sme.handle), K.page, "R-F15-9", sme.since, (sme.handle,),
                              f"you are an SME on {sme.track or 'this incident'}: the IC needs you")
 
@@ -698,15 +711,16 @@ def _stakeholder_final(ctx: _Context) -> _Owed:
 def series(first: datetime, every: timedelta, now: datetime) -> tuple[tuple[int, datetime], ...]:
     """A repeating deadline (first, first+every, …) as its latest due occurrence and the next one:
     after a long outage only the latest fires, not a backlog."""
-    number = 1 if now < first else 1 + int((now - first) // every)
-    return tuple((n, first + (n - 1) * every) for n in (number, number + 1))
+    number = 1 if now < first else 1 + (now - first) // every
+    latest = first + (number - 1) * every
+    return (number, latest), (number + 1, latest + every)
 
 
 def _duration_escalations(ctx: _Context) -> _Owed:
     """R-ESC-16 (SEV1 not mitigated) and R-ESC-18 (open too long)."""
     state, esc = ctx.state, ctx.rules.escalation
     first_sev1 = next((c.at for c in state.severities if c.severity is Severity.SEV1), None)
-    if first_sev1 is not None and state.severity is Severity.SEV1 and state.status.rank < Status.mitigating.rank:
+    if first_sev1 is not None and state.severity is Severity.SEV1 and _RANK[state.status] < _RANK[Status.mitigating]:
         trigger = esc.sev1_not_mitigated
         yield ctx.action(
             Keys.SEV1_NOT_MITIGATED, K.escalate, "R-ESC-16", first_sev1 + trigger.after,
