@@ -48,6 +48,7 @@ _NOTICES = (K.notify,)
 _KIND = attrgetter("kind")
 _RANK = {status: status.rank for status in Status}
 _IC, _MANAGER, _LEADERSHIP = (Target.ic,), (Target.manager,), (Target.leadership,)
+_COMMS_LEAD, _COMMS_POOL = (Target.comms,), (Target.comms_pool,)
 
 
 def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
@@ -131,28 +132,20 @@ class _Context:
         self.policy = policy
         self.now = now
         self.done = state.done
-        self.service = _service(_Same(policy), state.service)
-        self.rules = self.service.rules
-        self.team = self.service.team
-        self.runbook = self.service.runbook
-        self.entries = _entries(self.service, tuple((c.at, c.at.tzinfo, c.severity) for c in state.severities))
+        self.service = service = _service(_Same(policy), state.service)
+        self.rules = service.rules
+        self.team = service.team
+        self.runbook = service.runbook
+        self.entries = _entries(service, tuple((c.at, c.at.tzinfo, c.severity) for c in state.severities))
+        # when the response began: the first page (detection, or business hours for SEV3)
+        self.response_start = self.entries[0].at if self.entries else None
+        # the incident's on-call are those on duty when its response began
+        self.rota_time = self.response_start or state.detected_at
+        self.chain, self.secondary = _rota(service, self.rota_time)
         self.chasing = state.version >= 7  # brain v7: reminders repeat until done, clocks start where PROCESS.md says
         self.unfailing = state.version >= 8  # brain v8: nothing given up silently (a failed page escalates at once)
+        self.messages = _by_kind(state.communications)
         self._resolved: dict[tuple[Target, ...], tuple[str, ...]] = {}
-
-    @property
-    def response_start(self) -> datetime | None:
-        """When the response began: the first page (detection, or business hours for SEV3)."""
-        return self.entries[0].at if self.entries else None
-
-    @property
-    def rota_time(self) -> datetime:
-        """The incident's on-call are those on duty when its response began."""
-        return self.response_start or self.state.detected_at
-
-    @cached_property
-    def chain(self) -> tuple[tuple[str, str], ...]:
-        return _rota(self.service, self.rota_time)[0]
 
     @cached_property
     def paged(self) -> frozenset[str]:
@@ -171,15 +164,8 @@ class _Context:
         return next((d.at for d in self.done.values() if d.kind in _PAGES and handle in d.targets), None)
 
     def sent(self, kind: str) -> tuple[Communication, ...]:
-        """state.sent(kind), the messages of each kind sorted out once."""
-        return self._sent.get(kind, ())
-
-    @cached_property
-    def _sent(self) -> dict[str, tuple[Communication, ...]]:
-        kinds: dict[str, list[Communication]] = {}
-        for message in self.state.communications:
-            kinds.setdefault(message.kind, []).append(message)
-        return {kind: tuple(messages) for kind, messages in kinds.items()}
+        """state.sent(kind), the messages sorted by kind once a call."""
+        return self.messages.get(kind, ())
 
     def held_until(self, at: datetime) -> datetime | None:
         """For a severity no person has confirmed (an alert's), when the pages and notices beyond
@@ -191,50 +177,31 @@ class _Context:
             return state.confirmed_at
         return at + self.rules.alerts.confirm_within
 
-    def chase(self, key: str, rule: str, first: datetime, ladder: tuple[tuple[str, ...], ...],
+    def chase(self, key: str, rule: str, first: datetime, ladder: tuple[tuple[Target, ...], ...],
               reason: str) -> _Owed:
         """Chase until done: the reminder repeats every `chase.every` from `first`, one rung up
         the ladder after `chase.escalate_after` unanswered repeats; only the latest fires."""
-        rungs = tuple(rung for rung in ladder if rung)
-        if not rungs:
-            return
         chase = self.rules.chase
         for number, at in series(first, chase.every, self.now):
             if number > chase.up_to:
                 return
-            rung = min((number - 1) // chase.escalate_after, len(rungs) - 1)
-            yield self.action(Keys.chase(key, number), K.remind if rung == 0 else K.escalate, rule, at, rungs[rung],
-                              f"{reason} (still not done: reminder {number + 1})")
+            repeat = Keys.chase(key, number)
+            if self.owes(repeat):
+                rungs = tuple(rung for rung in map(self.resolve, ladder) if rung)
+                if not rungs:
+                    return
+                rung = min((number - 1) // chase.escalate_after, len(rungs) - 1)
+                yield self.action(repeat, K.remind if rung == 0 else K.escalate, rule, at, rungs[rung],
+                                  f"{reason} (still not done: reminder {number + 1})")
 
     def resolve(self, targets: tuple[Target, ...]) -> tuple[str, ...]:
         """Target names to roster handles, in order, each once; empty when nobody holds them."""
         found = self._resolved.get(targets)
         if found is None:
-            found = self._resolved[targets] = tuple(dict.fromkeys(h for t in targets for h in self._one(t)))
+            state = self.state
+            found = self._resolved[targets] = _people(self.service, self.rota_time, state.acknowledged_by, state.ic,
+                                                      state.comms, targets)
         return found
-
-    def _one(self, target: Target) -> list[str] | tuple[str, ...]:
-        state = self.state
-        oncall = [self.chain[0][1]] if self.chain else []
-        responder = [state.acknowledged_by] if state.acknowledged_by else oncall
-        match target:
-            case Target.oncall:
-                return oncall
-            case Target.secondary:
-                return [h for h in [_rota(self.service, self.rota_time)[1]] if h]
-            case Target.manager:
-                return [self.team.manager] if self.team.manager else []
-            case Target.smes:
-                return self.service.smes
-            case Target.ic:
-                return [state.ic] if state.ic else responder
-            case Target.comms:
-                return [state.comms] if state.comms else []
-            case Target.responder:
-                return responder
-            case Target.comms_pool | Target.leadership | Target.executives | Target.legal | Target.stakeholders:
-                return getattr(self.service.roster, target.value)
-        raise AssertionError(target)
 
     def owes(self, key: str) -> bool:
         """Is this obligation still to be met? (Its key is not done.)"""
@@ -244,30 +211,62 @@ class _Context:
         self, key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str,
         body: str = "", payload: Payload | None = None,
     ) -> Action | None:
-        """The obligation's action, or None when its key is done: then it is never built."""
+        """The obligation's action, or None when its key is done: then it is never built. Built as
+        Action.model_construct builds one from facts already valid (what it sets, nothing else),
+        without its loop over the fields: the brain's hot path."""
         if key in self.done:
             return None
-        return _built(key, kind, rule, at, targets, reason, body, payload)
+        action = _new(Action)
+        _set(action, "__dict__", {"key": key, "kind": kind, "rule": rule, "at": at, "targets": targets,
+                                  "reason": reason, "body": body, "payload": payload})
+        _set(action, "__pydantic_fields_set__", set(_ALL_FIELDS))
+        _set(action, "__pydantic_extra__", None)
+        _set(action, "__pydantic_private__", None)
+        return action
 
 
-_FIELDS_SET = frozenset(Action.model_fields)
-
-
-def _built(key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str, body: str,
-           payload: Payload | None) -> Action:
-    """Action.model_construct(key=…, …, payload=…), what it sets and nothing else, without its
-    loop over the fields: the brain builds an Action from facts already valid, the hot path."""
-    action = _new(Action)
-    _set(action, "__dict__", {"key": key, "kind": kind, "rule": rule, "at": at, "targets": targets, "reason": reason,
-                              "body": body, "payload": payload})
-    _set(action, "__pydantic_fields_set__", set(_FIELDS_SET))
-    _set(action, "__pydantic_extra__", None)
-    _set(action, "__pydantic_private__", None)
-    return action
-
-
+_ALL_FIELDS = frozenset(Action.model_fields)
 _new = object.__new__
 _set = object.__setattr__
+
+
+@lru_cache(maxsize=4096)
+def _people(service: _Service, rota_time: datetime, responded: str | None, ic: str | None, comms: str | None,
+            targets: tuple[Target, ...]) -> tuple[str, ...]:
+    """Who `targets` name, in order, each once, given the rota and who holds which role."""
+    chain, secondary = _rota(service, rota_time)
+    oncall = [chain[0][1]] if chain else []
+    responder = [responded] if responded else oncall
+    found: dict[str, None] = {}
+    for target in targets:
+        match target:
+            case Target.oncall:
+                handles = oncall
+            case Target.secondary:
+                handles = [secondary] if secondary else []
+            case Target.manager:
+                handles = [service.team.manager] if service.team.manager else []
+            case Target.smes:
+                handles = service.smes
+            case Target.ic:
+                handles = [ic] if ic else responder
+            case Target.comms:
+                handles = [comms] if comms else []
+            case Target.responder:
+                handles = responder
+            case Target.comms_pool | Target.leadership | Target.executives | Target.legal | Target.stakeholders:
+                handles = getattr(service.roster, target.value)
+            case _:
+                raise AssertionError(target)
+        found.update(dict.fromkeys(handles))
+    return tuple(found)
+
+
+def _by_kind(messages: tuple[Communication, ...]) -> dict[str, tuple[Communication, ...]]:
+    kinds: dict[str, list[Communication]] = {}
+    for message in messages:
+        kinds.setdefault(message.kind, []).append(message)
+    return {kind: tuple(sent) for kind, sent in kinds.items()}
 
 
 @lru_cache(maxsize=1024)
@@ -328,19 +327,19 @@ def _severity_response(ctx: _Context) -> _Owed:
         )
     if state.resolved:
         return
-    # each page reaches whom its severity names and no earlier entry's page, nor any carried out,
-    # reached (and those carried out are looked up only while a page is still owed)
-    earlier: set[str] = set()
-    told: set[str] = set()
+    # a page reaches those its severity names whom no earlier entry's page names and no page
+    # carried out reached (looked up only while a page is owed); a notice likewise
+    paged_before: tuple[Target, ...] = ()
+    told_before: tuple[Target, ...] = ()
     for entry in ctx.entries:
         severity_rules = rules.of(entry.severity)
-        paging = ctx.resolve(severity_rules.page)
         held = ctx.held_until(entry.at)
         if ctx.owes(Keys.page(entry.severity)) or held is not None and ctx.owes(Keys.page_confirmed(entry.severity)):
-            targets = tuple(h for h in paging if h not in earlier and h not in ctx.paged)
+            before = ctx.resolve(paged_before)
+            targets = tuple(h for h in ctx.resolve(severity_rules.page) if h not in before and h not in ctx.paged)
             names = ", ".join(t.value for t in severity_rules.page)
             if held is not None:  # R-F15-8: an alert's severity pages the responders now, leadership once confirmed
-                leaders = set(ctx.resolve(_LEADERSHIP))  # the responders work at once, leaders wait
+                leaders = ctx.resolve(_LEADERSHIP)  # the responders work at once, leaders wait
                 first = tuple(h for h in targets if h not in leaders)
                 yield ctx.action(Keys.page(entry.severity), K.page, "R-SEV-6", entry.at, first,
                                  f"{entry.severity} (from an alert, not yet confirmed): paging the responders")
@@ -353,14 +352,15 @@ def _severity_response(ctx: _Context) -> _Owed:
                     Keys.page(entry.severity), K.page, "R-SEV-6", entry.at, targets,
                     f"{entry.severity}: paging {names}",
                 )
-        earlier.update(paging)
+        paged_before += severity_rules.page
         if severity_rules.notify and ctx.owes(Keys.notify(entry.severity)):
-            targets = tuple(h for h in ctx.resolve(severity_rules.notify) if h not in told and h not in ctx.told)
+            before = ctx.resolve(told_before)
+            targets = tuple(h for h in ctx.resolve(severity_rules.notify) if h not in before and h not in ctx.told)
             yield ctx.action(
                 Keys.notify(entry.severity), K.notify, "R-SEV", held or entry.at, targets,
                 f"{entry.severity}: notifying {', '.join(t.value for t in severity_rules.notify)}",
             )
-        told.update(ctx.resolve(severity_rules.notify))
+        told_before += severity_rules.notify
 
 
 def _acknowledge(ctx: _Context) -> _Owed:
@@ -373,10 +373,11 @@ def _acknowledge(ctx: _Context) -> _Owed:
     chain = ctx.chain
     if not chain:
         return
-    yield ctx.action(
-        Keys.REPAGE, K.page, "R-F15-7", start + ack.repage_after, (chain[0][1],),
-        f"not acknowledged after {_duration(ack.repage_after)}: paging the on-call again",
-    )
+    if ctx.owes(Keys.REPAGE):
+        yield ctx.action(
+            Keys.REPAGE, K.page, "R-F15-7", start + ack.repage_after, (chain[0][1],),
+            f"not acknowledged after {_duration(ack.repage_after)}: paging the on-call again",
+        )
     for step, (layer, handle) in enumerate(chain[1:]):
         if not ctx.owes(Keys.ack_escalation(layer)):
             continue
@@ -395,11 +396,12 @@ def _acknowledge(ctx: _Context) -> _Owed:
     if not ctx.chasing:
         return
     last = ack.within + max(len(chain) - 2, 0) * ack.escalate_every
-    everyone = tuple(handle for _, handle in chain)
     for round_ in range(1, ack.repeat + 1):  # PagerDuty repeats a policy up to 9 times
+        if not ctx.owes(Keys.ack_repeat(round_)):
+            continue
         waited = last + round_ * ack.escalate_every
         yield ctx.action(
-            Keys.ack_repeat(round_), K.escalate, "R-F15-7", start + waited, everyone,
+            Keys.ack_repeat(round_), K.escalate, "R-F15-7", start + waited, tuple(handle for _, handle in chain),
             f"still not acknowledged after {_duration(waited)}: paging the whole chain again "
             f"({round_} of {ack.repeat})",
         )
@@ -431,25 +433,22 @@ def _first_fifteen(ctx: _Context) -> _Owed:
     for name, rule, expectation, met, what in checks:
         if met:
             continue
-        deadline = start + expectation.within
-        yield ctx.action(
-            Keys.first_fifteen(name, "remind"), K.remind, rule, deadline, ctx.resolve(expectation.remind),
-            f"expected within {_duration(expectation.within)}: {what}",
-        )
+        remind, escalate = Keys.first_fifteen(name, "remind"), Keys.first_fifteen(name, "escalate")
+        if ctx.owes(remind):
+            yield ctx.action(
+                remind, K.remind, rule, start + expectation.within, ctx.resolve(expectation.remind),
+                f"expected within {_duration(expectation.within)}: {what}",
+            )
         if expectation.escalate_after is not None:
             late = expectation.within + expectation.escalate_after
-            yield ctx.action(
-                Keys.first_fifteen(name, "escalate"),
-                K.escalate,
-                rule,
-                start + late,
-                ctx.resolve(expectation.escalate_to),
-                f"still missing after {_duration(late)}: {what}",
-            )
+            if ctx.owes(escalate):
+                yield ctx.action(
+                    escalate, K.escalate, rule, start + late, ctx.resolve(expectation.escalate_to),
+                    f"still missing after {_duration(late)}: {what}",
+                )
             if ctx.chasing:
-                ladder = (ctx.resolve(expectation.escalate_to), ctx.resolve(_LEADERSHIP))
-                yield from ctx.chase(Keys.first_fifteen(name, "escalate"), rule,
-                                     start + late + ctx.rules.chase.every, ladder, f"missing: {what}")
+                yield from ctx.chase(escalate, rule, start + late + ctx.rules.chase.every,
+                                     (expectation.escalate_to, _LEADERSHIP), f"missing: {what}")
 
 
 def _update_promises(ctx: _Context) -> _Owed:
@@ -468,18 +467,20 @@ def _update_promises(ctx: _Context) -> _Owed:
     promised = f"update #{n + 1} was due at {_clock(due)} UTC"
     ic_after = ctx.rules.updates.remind_ic_after
     if state.comms:
-        yield ctx.action(Keys.update_due(n, "comms"), K.remind, "R-COMM-15", due, (state.comms,), promised)
-        yield ctx.action(
-            Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due + ic_after, ctx.resolve(_IC),
-            promised + f"; the comms lead was reminded {_duration(ic_after)} ago",
-        )
+        if ctx.owes(Keys.update_due(n, "comms")):
+            yield ctx.action(Keys.update_due(n, "comms"), K.remind, "R-COMM-15", due, (state.comms,), promised)
+        if ctx.owes(Keys.update_due(n, "ic")):
+            yield ctx.action(
+                Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due + ic_after, ctx.resolve(_IC),
+                promised + f"; the comms lead was reminded {_duration(ic_after)} ago",
+            )
         last = due + ic_after
     else:
-        yield ctx.action(Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due, ctx.resolve(_IC), promised)
+        if ctx.owes(Keys.update_due(n, "ic")):
+            yield ctx.action(Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due, ctx.resolve(_IC), promised)
         last = due
     if ctx.chasing:
-        ladder = (ctx.resolve(_IC), ctx.resolve(_MANAGER))
-        yield from ctx.chase(Keys.update_due(n, "ic"), "R-COMM-15", last + ctx.rules.chase.every, ladder,
+        yield from ctx.chase(Keys.update_due(n, "ic"), "R-COMM-15", last + ctx.rules.chase.every, (_IC, _MANAGER),
                              promised)
 
 
@@ -499,57 +500,65 @@ def _communication_deadlines(ctx: _Context) -> _Owed:
         return
     severity = ctx.rules.of(state.severity)
     policy = ctx.rules.communications
+    declared = state.severities[0].at
+    held = ctx.held_until(declared)
     for kind, every, deadline in (
         ("stakeholder", severity.stakeholder_notice_within, policy.stakeholder_notice),
         ("customer", severity.customer_update_every, policy.customer_update),
         ("executive", severity.executive_update_every, policy.executive_update),
     ):
         sent = ctx.sent(kind)
-        if kind == "stakeholder" and sent and ctx.chasing:  # R-COMM-15: its "next update" is kept too
-            every = severity.internal_update_every
-        if every is None or (kind == "stakeholder" and sent and not ctx.chasing):
+        if kind == "stakeholder" and sent:
+            if not ctx.chasing:
+                continue
+            every = severity.internal_update_every  # R-COMM-15: its "next update" is kept too
+        if every is None:
             continue
         # v7: the stakeholder notice counts from the declaration, whatever the business hours
-        begun = state.severities[0].at if ctx.chasing and kind == "stakeholder" else start
+        begun = declared if ctx.chasing and kind == "stakeholder" else start
         base = sent[-1].at if sent else begun
         due = sent[-1].next_update_at if sent and sent[-1].next_update_at else base + every
-        held = ctx.held_until(state.severities[0].at) if kind != "customer" else None
-        if held is not None and not sent:
+        if held is not None and not sent and kind != "customer":
             due = max(due, held)  # an unconfirmed alert's severity tells nobody beyond the on-call yet
         name, rule = _COMMS[kind]
         n = len(sent)
-        if due > base:
-            lead = ctx.resolve((Target.comms,)) or ctx.resolve((Target.comms_pool,))
+        if due > base and ctx.owes(Keys.comms_deadline(kind, n, "remind")):
+            lead = ctx.resolve(_COMMS_LEAD) or ctx.resolve(_COMMS_POOL)
             # halfway; v7: a deadline stretched past a night (SEV3) is reminded half a period before it
             ahead = min(due - base, every) / 2 if ctx.chasing else (due - base) / 2
             yield ctx.action(
                 Keys.comms_deadline(kind, n, "remind"), K.remind, rule, due - ahead, lead,
                 f"the {name} is due at {_clock(due)} UTC",
             )
-        # v7: a stakeholder notice sent before a business-hours response begins promises the next
-        # word for when work begins, not for the middle of the night
-        promise = start + severity.internal_update_every if ctx.chasing and kind == "stakeholder" and start > due \
-            else None
-        automatic_run = sum(1 for _ in takewhile(lambda c: c.automatic, reversed(sent)))  # since a person spoke
-        if ctx.chasing and automatic_run >= ctx.rules.chase.up_to:
+        if ctx.chasing and sum(1 for _ in takewhile(_automatic, reversed(sent))) >= ctx.rules.chase.up_to:
             continue  # nobody has spoken for so long that more "being assessed" mail is noise; R-ESC-18 told leadership
         if deadline.on_deadline == "auto_send":
             if ctx.owes(Keys.comms_deadline(kind, n, "auto")):
+                # v7: a stakeholder notice sent before a business-hours response begins promises the
+                # next word for when work begins, not for the middle of the night
+                promise = start + severity.internal_update_every if ctx.chasing and kind == "stakeholder" \
+                    and start > due else None
                 yield ctx.action(
                     Keys.comms_deadline(kind, n, "auto"), K.publish, rule, due, (),
                     f"the {name} was due: sent from the template, marked automatic",
                     payload=Publishing(message=kind, next_update_at=promise),
                 )
         else:
-            yield ctx.action(
-                Keys.comms_deadline(kind, n, "escalate"), K.remind, rule, due, ctx.resolve(_IC),
-                f"the {name} was due at {_clock(due)} UTC and has not gone out",
-            )
+            late = f"the {name} was due at {_clock(due)} UTC and has not gone out"
+            if ctx.owes(Keys.comms_deadline(kind, n, "escalate")):
+                yield ctx.action(Keys.comms_deadline(kind, n, "escalate"), K.remind, rule, due, ctx.resolve(_IC), late)
             if ctx.chasing:
-                ladder = (ctx.resolve(_IC), ctx.resolve(_MANAGER))
-                yield from ctx.chase(Keys.comms_deadline(kind, n, "escalate"), rule,
-                                     due + ctx.rules.chase.every, ladder,
-                                     f"the {name} was due at {_clock(due)} UTC and has not gone out")
+                yield from ctx.chase(Keys.comms_deadline(kind, n, "escalate"), rule, due + ctx.rules.chase.every,
+                                     (_IC, _MANAGER), late)
+
+
+def _automatic(message: Communication) -> bool:
+    return message.automatic
+
+
+@lru_cache(maxsize=1024)
+def _delivery_keys(kind: str, count: int) -> frozenset[str]:
+    return frozenset(Keys.deliver(kind, number) for number in range(1, count + 1))
 
 
 def _deliveries(ctx: _Context) -> _Owed:
@@ -557,11 +566,14 @@ def _deliveries(ctx: _Context) -> _Owed:
     e-mail, customer updates to the status page, and the resolution after a public incident."""
     state = ctx.state
     for kind, name in (("stakeholder", Target.stakeholders), ("executive", Target.executives), ("customer", None)):
+        sent = ctx.sent(kind)
+        if not _delivery_keys(kind, len(sent)).difference(ctx.done):
+            continue  # all delivered: nearly always, however many there were
         label, rule = _COMMS[kind]
-        for number, message in enumerate(ctx.sent(kind), start=1):
+        for number, message in enumerate(sent, start=1):
             key = Keys.deliver(kind, number)
             if not ctx.owes(key):
-                continue  # delivered: nearly all of them, in a long incident
+                continue
             if name is None:
                 yield ctx.action(
                     key, K.status, rule, message.at, (),
@@ -572,7 +584,7 @@ def _deliveries(ctx: _Context) -> _Owed:
                     key, K.notify, rule, message.at, ctx.resolve((name,)),
                     f"{label} #{number}" + (" (automatic)" if message.automatic else ""), body=message.text,
                 )
-    if state.resolved_at is not None and ctx.sent("customer"):
+    if state.resolved_at is not None and ctx.sent("customer") and ctx.owes(Keys.DELIVER_RESOLUTION):
         yield ctx.action(
             Keys.DELIVER_RESOLUTION, K.status, "R-COMM-13", state.resolved_at, (),
             "resolution to the status page", payload=StatusPost(number=None),
