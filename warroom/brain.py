@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property, lru_cache
-from itertools import takewhile
 from operator import attrgetter
 
 from warroom.actions import (
@@ -39,13 +38,13 @@ from warroom.roster import Roster, Team
 from warroom.rules import Expectation, Rules, Target
 from warroom.runbook import Runbook
 from warroom.severity import Severity
-from warroom.state import Communication, Done, IncidentState, Status
+from warroom.state import Communication, Done, IncidentState, Status, TimelineEvent
 
 K = ActionKind
 _Owed = Iterator[Action | None]  # what a rule yields: its obligations' actions, None for each already done
 _PAGES = (K.page, K.escalate)
 _NOTICES = (K.notify,)
-_KIND = attrgetter("kind")
+_KIND, _AUTOMATIC = attrgetter("kind"), attrgetter("automatic")
 _RANK = {status: status.rank for status in Status}
 _IC, _MANAGER, _LEADERSHIP = (Target.ic,), (Target.manager,), (Target.leadership,)
 _COMMS_LEAD, _COMMS_POOL = (Target.comms,), (Target.comms_pool,)
@@ -530,7 +529,7 @@ def _communication_deadlines(ctx: _Context) -> _Owed:
                 Keys.comms_deadline(kind, n, "remind"), K.remind, rule, due - ahead, lead,
                 f"the {name} is due at {_clock(due)} UTC",
             )
-        if ctx.chasing and sum(1 for _ in takewhile(_automatic, reversed(sent))) >= ctx.rules.chase.up_to:
+        if ctx.chasing and _automatic_run(sent, ctx.rules.chase.up_to):
             continue  # nobody has spoken for so long that more "being assessed" mail is noise; R-ESC-18 told leadership
         if deadline.on_deadline == "auto_send":
             if ctx.owes(Keys.comms_deadline(kind, n, "auto")):
@@ -552,8 +551,9 @@ def _communication_deadlines(ctx: _Context) -> _Owed:
                                      (_IC, _MANAGER), late)
 
 
-def _automatic(message: Communication) -> bool:
-    return message.automatic
+def _automatic_run(sent: tuple[Communication, ...], length: int) -> bool:
+    """Were the last `length` messages all sent automatically (nobody has spoken since)?"""
+    return len(sent) >= length and all(map(_AUTOMATIC, sent[len(sent) - length:]))
 
 
 @lru_cache(maxsize=1024)
@@ -612,7 +612,7 @@ def _incident_channel(ctx: _Context) -> _Owed:
     if ctx.owes(Keys.channel_sync(postable)):  # done: everything is posted
         posted = _posted(ctx, postable)
         if postable > posted:
-            events = [e for e in state.timeline if e.kind != "channel"][posted:]
+            events = _last_postable(state.timeline, postable - posted)
             lines = [f"`{e.at:%H:%M:%S}` *{e.actor}* {e.text}" for e in events]
             yield ctx.action(
                 Keys.channel_sync(postable), K.channel, "R-COMM-12", events[-1].at, _invitees(ctx),
@@ -635,6 +635,17 @@ def _posted(ctx: _Context, postable: int) -> int:
         if Keys.channel_sync(count) in ctx.done:
             return count
     return Keys.channel_synced(ctx.done)
+
+
+def _last_postable(timeline: tuple[TimelineEvent, ...], count: int) -> list[TimelineEvent]:
+    """The last `count` events the channel posts (all but its own), in order, read from the end."""
+    found = []
+    for event in reversed(timeline):
+        if event.kind != "channel":
+            found.append(event)
+            if len(found) == count:
+                break
+    return found[::-1]
 
 
 def _invitees(ctx: _Context) -> tuple[str, ...]:
