@@ -19,6 +19,7 @@ from functools import cached_property, lru_cache
 from operator import attrgetter
 
 from warroom.actions import (
+    SPEC,
     Action,
     ActionKind,
     ChannelStep,
@@ -30,7 +31,6 @@ from warroom.actions import (
     Payload,
     Publishing,
     StatusPost,
-    order,
 )
 from warroom.durations import format_duration
 from warroom.policy import Policy
@@ -45,6 +45,7 @@ _Owed = Iterator[Action | None]  # what a rule yields: its obligations' actions,
 _PAGES = (K.page, K.escalate)
 _NOTICES = (K.notify,)
 _KIND, _AUTOMATIC = attrgetter("kind"), attrgetter("automatic")
+_SPEC_ORDER = {kind: spec.order for kind, spec in SPEC.items()}
 _RANK = {status: status.rank for status in Status}
 _IC, _MANAGER, _LEADERSHIP = (Target.ic,), (Target.manager,), (Target.leadership,)
 _COMMS_LEAD, _COMMS_POOL = (Target.comms,), (Target.comms_pool,)
@@ -60,9 +61,14 @@ def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
                 due.append(action)
         else:
             later.append(action)
-    due.sort(key=order)
-    later.sort(key=order)
+    due.sort(key=_order)
+    later.sort(key=_order)
     return Decision(actions=tuple(due), upcoming=tuple(later), wake_at=later[0].at if later else None)
+
+
+def _order(action: Action) -> tuple[datetime, int, str]:
+    """warroom.actions.order (time, then the kind's order, then the key), without the property."""
+    return action.at, _SPEC_ORDER[action.kind], action.key
 
 
 @dataclass(frozen=True)
@@ -608,7 +614,7 @@ def _incident_channel(ctx: _Context) -> _Owed:
                 f"the incident's channel, {channel_name(state)}", payload=ChannelWork(step=ChannelStep.open, team=team),
             )
         return
-    postable = len(state.timeline) - list(map(_KIND, state.timeline)).count("channel")
+    postable = len(state.timeline) - _channel_events(state.timeline)
     if ctx.owes(Keys.channel_sync(postable)):  # done: everything is posted
         posted = _posted(ctx, postable)
         if postable > posted:
@@ -625,6 +631,28 @@ def _incident_channel(ctx: _Context) -> _Owed:
             f"archive {state.channel} {_duration(chat.archive_after)} after closing",
             payload=ChannelWork(step=ChannelStep.archive, channel=state.channel, team=team),
         )
+
+
+_COUNTED: dict[int, tuple[tuple[TimelineEvent, ...], int]] = {}  # id of a first event: the last timeline, its count
+
+
+def _channel_events(timeline: tuple[TimelineEvent, ...]) -> int:
+    """How many of the timeline's events are the channel's own. Each call of an incident sees the
+    last one's timeline and a few events more, so the count is kept by incident (by its first
+    event) and only the events past the one counted last are read; it is used only when that
+    timeline is, event for event, the start of this one, so the answer is the same for any input."""
+    if not timeline:
+        return 0
+    known = _COUNTED.get(id(timeline[0]))
+    if known is not None and len(known[0]) <= len(timeline) and timeline[:len(known[0])] == known[0]:
+        counted, count = len(known[0]), known[1]
+    else:
+        counted, count = 0, 0
+    count += list(map(_KIND, timeline[counted:])).count("channel")
+    if len(_COUNTED) >= 64:
+        _COUNTED.clear()  # past 64 incidents at once, start again rather than keep their timelines alive
+    _COUNTED[id(timeline[0])] = (timeline, count)
+    return count
 
 
 def _posted(ctx: _Context, postable: int) -> int:
