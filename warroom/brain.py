@@ -12,11 +12,12 @@ A rule added later is gated by `state.version`, so running incidents replay exac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cached_property, lru_cache
 from operator import attrgetter
+from typing import Generic, TypeVar
 
 from warroom.actions import (
     SPEC,
@@ -33,6 +34,7 @@ from warroom.actions import (
     StatusPost,
 )
 from warroom.durations import format_duration
+from warroom.model import CommsKind
 from warroom.policy import Policy
 from warroom.roster import Roster, Team
 from warroom.rules import Expectation, Rules, Target
@@ -46,7 +48,9 @@ _PAGES = (K.page, K.escalate)
 _NOTICES = (K.notify,)
 _KIND, _AUTOMATIC = attrgetter("kind"), attrgetter("automatic")
 _SPEC_ORDER = {kind: spec.order for kind, spec in SPEC.items()}
+_T, _R = TypeVar("_T"), TypeVar("_R")
 _RANK = {status: status.rank for status in Status}
+_MITIGATING = Status.mitigating.rank
 _IC, _MANAGER, _LEADERSHIP = (Target.ic,), (Target.manager,), (Target.leadership,)
 _COMMS_LEAD, _COMMS_POOL = (Target.comms,), (Target.comms_pool,)
 
@@ -154,13 +158,13 @@ class _Context:
 
     @cached_property
     def paged(self) -> frozenset[str]:
-        """Everyone a page or an escalation already reached."""
-        return frozenset(self.state.reached(_PAGES))
+        """Everyone a page or an escalation already reached: state.reached((page, escalate))."""
+        return _paged(tuple(self.done.values()))
 
     @cached_property
     def told(self) -> frozenset[str]:
-        """Everyone a notice already reached."""
-        return frozenset(self.state.reached(_NOTICES))
+        """Everyone a notice already reached: state.reached((notify,))."""
+        return _told(tuple(self.done.values()))
 
     def first_page(self, handle: str) -> datetime | None:
         """When a page or an escalation first reached `handle`, if one did. Done keys are recorded
@@ -196,8 +200,7 @@ class _Context:
                 if not rungs:
                     return
                 rung = min((number - 1) // chase.escalate_after, len(rungs) - 1)
-                yield self.action(repeat, K.remind if rung == 0 else K.escalate, rule, at, rungs[rung],
-                                  f"{reason} (still not done: reminder {number + 1})")
+                yield _repeat(repeat, number, rung, rule, at, at.tzinfo, rungs[rung], reason)
 
     def resolve(self, targets: tuple[Target, ...]) -> tuple[str, ...]:
         """Target names to roster handles, in order, each once; empty when nobody holds them."""
@@ -216,23 +219,36 @@ class _Context:
         self, key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str,
         body: str = "", payload: Payload | None = None,
     ) -> Action | None:
-        """The obligation's action, or None when its key is done: then it is never built. Built as
-        Action.model_construct builds one from facts already valid (what it sets, nothing else),
-        without its loop over the fields: the brain's hot path."""
+        """The obligation's action, or None when its key is done: then it is never built."""
         if key in self.done:
             return None
-        action = _new(Action)
-        _set(action, "__dict__", {"key": key, "kind": kind, "rule": rule, "at": at, "targets": targets,
-                                  "reason": reason, "body": body, "payload": payload})
-        _set(action, "__pydantic_fields_set__", set(_ALL_FIELDS))
-        _set(action, "__pydantic_extra__", None)
-        _set(action, "__pydantic_private__", None)
-        return action
+        return _action(key, kind, rule, at, targets, reason, body, payload)
+
+    def owed(self, action: Action) -> Action | None:
+        """A cached action (built once for the facts it states), or None when its key is done."""
+        return None if action.key in self.done else action
+
+
+def _action(key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str,
+            body: str = "", payload: Payload | None = None) -> Action:
+    """Action.model_construct(key=key, …, payload=payload) for facts already valid: what it sets and
+    nothing else, without its loop over the fields (the brain's hot path)."""
+    action = _new(Action)
+    _set(action, "__dict__", {"key": key, "kind": kind, "rule": rule, "at": at, "targets": targets,
+                              "reason": reason, "body": body, "payload": payload})
+    _set(action, "__pydantic_fields_set__", set(_ALL_FIELDS))
+    _set(action, "__pydantic_extra__", None)
+    _set(action, "__pydantic_private__", None)
+    return action
 
 
 _ALL_FIELDS = frozenset(Action.model_fields)
 _new = object.__new__
 _set = object.__setattr__
+_cached = lru_cache(maxsize=4096)
+"""For the builders of the actions most often upcoming: a pure function of the facts an action
+states, so a call builds only what changed since the last. Each takes the time zone of the
+instant it is given: equal instants in two zones are one cache key, not one action."""
 
 
 @lru_cache(maxsize=4096)
@@ -267,11 +283,50 @@ def _people(service: _Service, rota_time: datetime, responded: str | None, ic: s
     return tuple(found)
 
 
-def _by_kind(messages: tuple[Communication, ...]) -> dict[str, tuple[Communication, ...]]:
-    kinds: dict[str, list[Communication]] = {}
+@_cached
+def _repeat(key: str, number: int, rung: int, rule: str, at: datetime, zone: tzinfo | None, targets: tuple[str, ...],
+            reason: str) -> Action:
+    """A reminder's n-th unanswered repeat: on the ladder's first rung a reminder, above it an escalation."""
+    return _action(key, K.remind if rung == 0 else K.escalate, rule, at, targets,
+                   f"{reason} (still not done: reminder {number + 1})")
+
+
+class _Folded(Generic[_T, _R]):
+    """A fold over a tuple that every call of an incident sees again with items appended (its
+    timeline, its done keys, its messages): the last tuple folded and the result are kept by the
+    tuple's first item, and only the items past it are folded in. They are used only when that
+    tuple is, item for item, the start of this one, so the result is the same whatever is kept."""
+
+    def __init__(self, fold: Callable[[_R, tuple[_T, ...]], _R], empty: _R) -> None:
+        self._fold, self._empty = fold, empty
+        self._last: dict[int, tuple[tuple[_T, ...], _R]] = {}
+
+    def __call__(self, items: tuple[_T, ...]) -> _R:
+        if not items:
+            return self._empty
+        known = self._last.get(id(items[0]))
+        if known is not None and len(known[0]) <= len(items) and items[:len(known[0])] == known[0]:
+            result = self._fold(known[1], items[len(known[0]):])
+        else:
+            result = self._fold(self._empty, items)
+        if len(self._last) >= 64:
+            self._last.clear()  # past 64 incidents at once, start again rather than keep them all alive
+        self._last[id(items[0])] = (items, result)
+        return result
+
+
+def _sorted_by_kind(by_kind: dict[str, tuple[Communication, ...]],
+                    messages: tuple[Communication, ...]) -> dict[str, tuple[Communication, ...]]:
+    grown = dict(by_kind)
     for message in messages:
-        kinds.setdefault(message.kind, []).append(message)
-    return {kind: tuple(sent) for kind, sent in kinds.items()}
+        grown[message.kind] = (*grown.get(message.kind, ()), message)
+    return grown
+
+
+_by_kind = _Folded(_sorted_by_kind, {})  # state.sent(kind) for every kind
+_channel_events = _Folded(lambda count, events: count + list(map(_KIND, events)).count("channel"), 0)
+_paged = _Folded(lambda paged, done: paged | {t for d in done if d.kind in _PAGES for t in d.targets}, frozenset())
+_told = _Folded(lambda told, done: told | {t for d in done if d.kind in _NOTICES for t in d.targets}, frozenset())
 
 
 @lru_cache(maxsize=1024)
@@ -469,24 +524,29 @@ def _update_promises(ctx: _Context) -> _Owed:
     else:
         return
     n = len(state.updates)
-    promised = f"update #{n + 1} was due at {_clock(due)} UTC"
     ic_after = ctx.rules.updates.remind_ic_after
-    if state.comms:
-        if ctx.owes(Keys.update_due(n, "comms")):
-            yield ctx.action(Keys.update_due(n, "comms"), K.remind, "R-COMM-15", due, (state.comms,), promised)
-        if ctx.owes(Keys.update_due(n, "ic")):
-            yield ctx.action(
-                Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due + ic_after, ctx.resolve(_IC),
-                promised + f"; the comms lead was reminded {_duration(ic_after)} ago",
-            )
-        last = due + ic_after
-    else:
-        if ctx.owes(Keys.update_due(n, "ic")):
-            yield ctx.action(Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due, ctx.resolve(_IC), promised)
-        last = due
+    promised, reminders = _update_due(n, due, due.tzinfo, state.comms, ctx.resolve(_IC), ic_after)
+    for reminder in reminders:
+        yield ctx.owed(reminder)
     if ctx.chasing:
+        last = due + ic_after if state.comms else due
         yield from ctx.chase(Keys.update_due(n, "ic"), "R-COMM-15", last + ctx.rules.chase.every, (_IC, _MANAGER),
                              promised)
+
+
+@_cached
+def _update_due(n: int, due: datetime, zone: tzinfo | None, comms: str | None, ic: tuple[str, ...],
+                ic_after: timedelta) -> tuple[str, tuple[Action, ...]]:
+    """The promise, and its reminders: the comms lead's, then the IC's `ic_after` later (the IC's
+    alone while there is no comms lead)."""
+    promised = f"update #{n + 1} was due at {_clock(due)} UTC"
+    if not comms:
+        return promised, (_action(Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due, ic, promised),)
+    return promised, (
+        _action(Keys.update_due(n, "comms"), K.remind, "R-COMM-15", due, (comms,), promised),
+        _action(Keys.update_due(n, "ic"), K.remind, "R-COMM-15", due + ic_after, ic,
+                promised + f"; the comms lead was reminded {_duration(ic_after)} ago"),
+    )
 
 
 _COMMS = {
@@ -525,16 +585,11 @@ def _communication_deadlines(ctx: _Context) -> _Owed:
         due = sent[-1].next_update_at if sent and sent[-1].next_update_at else base + every
         if held is not None and not sent and kind != "customer":
             due = max(due, held)  # an unconfirmed alert's severity tells nobody beyond the on-call yet
-        name, rule = _COMMS[kind]
         n = len(sent)
         if due > base and ctx.owes(Keys.comms_deadline(kind, n, "remind")):
-            lead = ctx.resolve(_COMMS_LEAD) or ctx.resolve(_COMMS_POOL)
             # halfway; v7: a deadline stretched past a night (SEV3) is reminded half a period before it
             ahead = min(due - base, every) / 2 if ctx.chasing else (due - base) / 2
-            yield ctx.action(
-                Keys.comms_deadline(kind, n, "remind"), K.remind, rule, due - ahead, lead,
-                f"the {name} is due at {_clock(due)} UTC",
-            )
+            yield _comms_remind(kind, n, due, due.tzinfo, ahead, ctx.resolve(_COMMS_LEAD) or ctx.resolve(_COMMS_POOL))
         if ctx.chasing and _automatic_run(sent, ctx.rules.chase.up_to):
             continue  # nobody has spoken for so long that more "being assessed" mail is noise; R-ESC-18 told leadership
         if deadline.on_deadline == "auto_send":
@@ -543,18 +598,36 @@ def _communication_deadlines(ctx: _Context) -> _Owed:
                 # next word for when work begins, not for the middle of the night
                 promise = start + severity.internal_update_every if ctx.chasing and kind == "stakeholder" \
                     and start > due else None
-                yield ctx.action(
-                    Keys.comms_deadline(kind, n, "auto"), K.publish, rule, due, (),
-                    f"the {name} was due: sent from the template, marked automatic",
-                    payload=Publishing(message=kind, next_update_at=promise),
-                )
+                yield _comms_sent(kind, n, due, due.tzinfo, promise, promise and promise.tzinfo)
         else:
-            late = f"the {name} was due at {_clock(due)} UTC and has not gone out"
-            if ctx.owes(Keys.comms_deadline(kind, n, "escalate")):
-                yield ctx.action(Keys.comms_deadline(kind, n, "escalate"), K.remind, rule, due, ctx.resolve(_IC), late)
+            late = _comms_late(kind, n, due, due.tzinfo, ctx.resolve(_IC))
+            yield ctx.owed(late)
             if ctx.chasing:
-                yield from ctx.chase(Keys.comms_deadline(kind, n, "escalate"), rule, due + ctx.rules.chase.every,
-                                     (_IC, _MANAGER), late)
+                yield from ctx.chase(late.key, late.rule, due + ctx.rules.chase.every, (_IC, _MANAGER), late.reason)
+
+
+@_cached
+def _comms_remind(kind: str, n: int, due: datetime, zone: tzinfo | None, ahead: timedelta,
+                  lead: tuple[str, ...]) -> Action:
+    name, rule = _COMMS[kind]
+    return _action(Keys.comms_deadline(kind, n, "remind"), K.remind, rule, due - ahead, lead,
+                   f"the {name} is due at {_clock(due)} UTC")
+
+
+@_cached
+def _comms_sent(kind: CommsKind, n: int, due: datetime, zone: tzinfo | None, promise: datetime | None,
+                promise_zone: tzinfo | None) -> Action:
+    name, rule = _COMMS[kind]
+    return _action(Keys.comms_deadline(kind, n, "auto"), K.publish, rule, due, (),
+                   f"the {name} was due: sent from the template, marked automatic",
+                   payload=Publishing(message=kind, next_update_at=promise))
+
+
+@_cached
+def _comms_late(kind: str, n: int, due: datetime, zone: tzinfo | None, ic: tuple[str, ...]) -> Action:
+    name, rule = _COMMS[kind]
+    return _action(Keys.comms_deadline(kind, n, "escalate"), K.remind, rule, due, ic,
+                   f"the {name} was due at {_clock(due)} UTC and has not gone out")
 
 
 def _automatic_run(sent: tuple[Communication, ...], length: int) -> bool:
@@ -633,28 +706,6 @@ def _incident_channel(ctx: _Context) -> _Owed:
         )
 
 
-_COUNTED: dict[int, tuple[tuple[TimelineEvent, ...], int]] = {}  # id of a first event: the last timeline, its count
-
-
-def _channel_events(timeline: tuple[TimelineEvent, ...]) -> int:
-    """How many of the timeline's events are the channel's own. Each call of an incident sees the
-    last one's timeline and a few events more, so the count is kept by incident (by its first
-    event) and only the events past the one counted last are read; it is used only when that
-    timeline is, event for event, the start of this one, so the answer is the same for any input."""
-    if not timeline:
-        return 0
-    known = _COUNTED.get(id(timeline[0]))
-    if known is not None and len(known[0]) <= len(timeline) and timeline[:len(known[0])] == known[0]:
-        counted, count = len(known[0]), known[1]
-    else:
-        counted, count = 0, 0
-    count += list(map(_KIND, timeline[counted:])).count("channel")
-    if len(_COUNTED) >= 64:
-        _COUNTED.clear()  # past 64 incidents at once, start again rather than keep their timelines alive
-    _COUNTED[id(timeline[0])] = (timeline, count)
-    return count
-
-
 def _posted(ctx: _Context, postable: int) -> int:
     """How many events the channel has had posted: the most any sync key done counts. Each counts
     the events there were to post when it went out and the timeline only grows, so none counts
@@ -707,6 +758,7 @@ def _sme_reports(ctx: _Context) -> _Owed:
     if every is None:
         return
     up_to = ctx.rules.chase.up_to if ctx.chasing else None
+    ic = ctx.resolve(_IC) if ctx.chasing else None  # v7: a second missed report reminds the IC too
     for handle, track, since in _smes(ctx):
         reports = state.reports.get(handle)
         last = max(since, reports.last_at) if reports else since
@@ -714,13 +766,17 @@ def _sme_reports(ctx: _Context) -> _Owed:
         for number, at in series(last + every, every, ctx.now):
             if up_to is not None and number > up_to:
                 break  # reminded as often as any chase: the IC knows by now
-            # v7: a second missed report reminds the IC too (R-ROLE-3: SMEs report to the IC)
-            targets = tuple(dict.fromkeys((handle, *ctx.resolve(_IC)))) if ctx.chasing and number >= 2 else (handle,)
-            yield ctx.action(
-                Keys.sme_report(handle, count, number), K.remind, "R-ROLE-3", at, targets,
-                f"{handle}'s report to the IC on {track or 'their track'} is due every {_duration(every)}"
-                + (f"; {number} missed" if number >= 2 else ""),
-            )
+            yield ctx.owed(_report_due(handle, track, count, number, at, at.tzinfo, every, ic))
+
+
+@_cached
+def _report_due(handle: str, track: str | None, count: int, number: int, at: datetime, zone: tzinfo | None,
+                every: timedelta, ic: tuple[str, ...] | None) -> Action:
+    """R-ROLE-3: SMEs report to the IC, so from the second missed report (v7) the IC is told too."""
+    targets = tuple(dict.fromkeys((handle, *ic))) if ic is not None and number >= 2 else (handle,)
+    return _action(Keys.sme_report(handle, count, number), K.remind, "R-ROLE-3", at, targets,
+                   f"{handle}'s report to the IC on {track or 'their track'} is due every {_duration(every)}"
+                   + (f"; {number} missed" if number >= 2 else ""))
 
 
 def _smes(ctx: _Context) -> list[tuple[str, str | None, datetime]]:
@@ -770,23 +826,29 @@ def series(first: datetime, every: timedelta, now: datetime) -> tuple[tuple[int,
 def _duration_escalations(ctx: _Context) -> _Owed:
     """R-ESC-16 (SEV1 not mitigated) and R-ESC-18 (open too long)."""
     state, esc = ctx.state, ctx.rules.escalation
-    first_sev1 = next((c.at for c in state.severities if c.severity is Severity.SEV1), None)
-    if first_sev1 is not None and state.severity is Severity.SEV1 and _RANK[state.status] < _RANK[Status.mitigating]:
-        trigger = esc.sev1_not_mitigated
-        yield ctx.action(
-            Keys.SEV1_NOT_MITIGATED, K.escalate, "R-ESC-16", first_sev1 + trigger.after,
-            ctx.resolve(trigger.notify), f"SEV1 not mitigated after {_duration(trigger.after)}",
-        )
-    trigger = esc.open_longer_than
-    began = state.detected_at
-    if ctx.chasing:  # from when the response began, and a ticket (SEV4) is no incident to brief on
-        if ctx.response_start is None:
-            return
-        began = ctx.response_start
-    yield ctx.action(
-        Keys.OPEN_LONGER_THAN, K.notify, "R-ESC-18", began + trigger.after,
-        ctx.resolve(trigger.notify), f"open longer than {_duration(trigger.after)}: leadership briefing",
-    )
+    if ctx.owes(Keys.SEV1_NOT_MITIGATED):
+        first_sev1 = next((c.at for c in state.severities if c.severity is Severity.SEV1), None)
+        if first_sev1 is not None and state.severity is Severity.SEV1 and _RANK[state.status] < _MITIGATING:
+            trigger = esc.sev1_not_mitigated
+            yield _escalated(Keys.SEV1_NOT_MITIGATED, K.escalate, "R-ESC-16", first_sev1 + trigger.after,
+                             first_sev1.tzinfo, ctx.resolve(trigger.notify), "SEV1 not mitigated after {}",
+                             trigger.after)
+    if ctx.owes(Keys.OPEN_LONGER_THAN):
+        trigger = esc.open_longer_than
+        began = state.detected_at
+        if ctx.chasing:  # from when the response began, and a ticket (SEV4) is no incident to brief on
+            if ctx.response_start is None:
+                return
+            began = ctx.response_start
+        yield _escalated(Keys.OPEN_LONGER_THAN, K.notify, "R-ESC-18", began + trigger.after, began.tzinfo,
+                         ctx.resolve(trigger.notify), "open longer than {}: leadership briefing", trigger.after)
+
+
+@_cached
+def _escalated(key: str, kind: ActionKind, rule: str, at: datetime, zone: tzinfo | None, targets: tuple[str, ...],
+               reason: str, after: timedelta) -> Action:
+    """An escalation `after` a while: the reason says how long, in place of its {}."""
+    return _action(key, kind, rule, at, targets, reason.format(_duration(after)))
 
 
 def on_call(state: IncidentState, policy: Policy) -> tuple[str, ...]:
