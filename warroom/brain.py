@@ -19,6 +19,8 @@ from functools import cached_property, lru_cache
 from operator import attrgetter
 from typing import Generic, TypeVar
 
+from pydantic import BaseModel
+
 from warroom.actions import (
     SPEC,
     Action,
@@ -48,7 +50,7 @@ _PAGES = (K.page, K.escalate)
 _NOTICES = (K.notify,)
 _KIND, _AUTOMATIC = attrgetter("kind"), attrgetter("automatic")
 _SPEC_ORDER = {kind: spec.order for kind, spec in SPEC.items()}
-_T, _R = TypeVar("_T"), TypeVar("_R")
+_T, _R, _M = TypeVar("_T"), TypeVar("_R"), TypeVar("_M", bound=BaseModel)
 _RANK = {status: status.rank for status in Status}
 _MITIGATING = Status.mitigating.rank
 _IC, _MANAGER, _LEADERSHIP = (Target.ic,), (Target.manager,), (Target.leadership,)
@@ -67,7 +69,8 @@ def decide(state: IncidentState, policy: Policy, now: datetime) -> Decision:
             later.append(action)
     due.sort(key=_order)
     later.sort(key=_order)
-    return Decision(actions=tuple(due), upcoming=tuple(later), wake_at=later[0].at if later else None)
+    return _constructed(Decision, {"actions": tuple(due), "upcoming": tuple(later),
+                                   "wake_at": later[0].at if later else None})
 
 
 def _order(action: Action) -> tuple[datetime, int, str]:
@@ -145,7 +148,9 @@ class _Context:
         self.rules = service.rules
         self.team = service.team
         self.runbook = service.runbook
-        self.entries = _entries(service, tuple((c.at, c.at.tzinfo, c.severity) for c in state.severities))
+        changes = tuple((c.at, c.at.tzinfo, c.severity) for c in state.severities)
+        self.entries = _entries(service, changes)
+        self.highest_severity = _highest(changes)
         # when the response began: the first page (detection, or business hours for SEV3)
         self.response_start = self.entries[0].at if self.entries else None
         # the incident's on-call are those on duty when its response began
@@ -231,18 +236,21 @@ class _Context:
 
 def _action(key: str, kind: ActionKind, rule: str, at: datetime, targets: tuple[str, ...], reason: str,
             body: str = "", payload: Payload | None = None) -> Action:
-    """Action.model_construct(key=key, …, payload=payload) for facts already valid: what it sets and
-    nothing else, without its loop over the fields (the brain's hot path)."""
-    action = _new(Action)
-    _set(action, "__dict__", {"key": key, "kind": kind, "rule": rule, "at": at, "targets": targets,
-                              "reason": reason, "body": body, "payload": payload})
-    _set(action, "__pydantic_fields_set__", set(_ALL_FIELDS))
-    _set(action, "__pydantic_extra__", None)
-    _set(action, "__pydantic_private__", None)
-    return action
+    return _constructed(Action, {"key": key, "kind": kind, "rule": rule, "at": at, "targets": targets,
+                                 "reason": reason, "body": body, "payload": payload})
 
 
-_ALL_FIELDS = frozenset(Action.model_fields)
+def _constructed(model: type[_M], fields: dict[str, object]) -> _M:
+    """model.model_construct(**fields) with every field given, for facts already valid: what it sets
+    and nothing else, without its loop over the fields (the brain's hot path)."""
+    made = _new(model)
+    _set(made, "__dict__", fields)
+    _set(made, "__pydantic_fields_set__", set(fields))
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_private__", None)
+    return made
+
+
 _new = object.__new__
 _set = object.__setattr__
 _cached = lru_cache(maxsize=4096)
@@ -327,6 +335,12 @@ _by_kind = _Folded(_sorted_by_kind, {})  # state.sent(kind) for every kind
 _channel_events = _Folded(lambda count, events: count + list(map(_KIND, events)).count("channel"), 0)
 _paged = _Folded(lambda paged, done: paged | {t for d in done if d.kind in _PAGES for t in d.targets}, frozenset())
 _told = _Folded(lambda told, done: told | {t for d in done if d.kind in _NOTICES for t in d.targets}, frozenset())
+
+
+@lru_cache(maxsize=1024)
+def _highest(changes: tuple[tuple[datetime, tzinfo | None, Severity], ...]) -> Severity:
+    """state.highest_severity: R-SEV-5, the higher one when unclear."""
+    return Severity.highest([severity for _, _, severity in changes])
 
 
 @lru_cache(maxsize=1024)
@@ -677,7 +691,7 @@ def _incident_channel(ctx: _Context) -> _Owed:
     state, chat = ctx.state, ctx.rules.chat
     if state.version < 3 or not chat.incident_channel:
         return
-    if ctx.chasing and state.highest_severity not in chat.channel_for:
+    if ctx.chasing and ctx.highest_severity not in chat.channel_for:
         return  # v7: a SEV4 is a ticket in the normal workflow, no channel unless it grows
     team = ctx.runbook.team
     if state.channel is None:
@@ -898,7 +912,7 @@ def _flag_escalations(ctx: _Context) -> _Owed:
         ("regulatory", "R-ESC-19", esc.regulatory.notify, "regulatory implications"),
     ):
         raised = ctx.state.flags.get(flag)
-        if raised is not None:
+        if raised is not None and ctx.owes(Keys.flag(flag)):
             note = f": {raised.note}" if raised.note else ""
             yield ctx.action(Keys.flag(flag), K.notify, rule, raised.at, ctx.resolve(notify), f"{what}{note}")
 
