@@ -196,16 +196,13 @@ class _Context:
         """Chase until done: the reminder repeats every `chase.every` from `first`, one rung up
         the ladder after `chase.escalate_after` unanswered repeats; only the latest fires."""
         chase = self.rules.chase
-        for number, at in series(first, chase.every, self.now):
-            if number > chase.up_to:
-                return
-            repeat = Keys.chase(key, number)
-            if self.owes(repeat):
-                rungs = tuple(rung for rung in map(self.resolve, ladder) if rung)
-                if not rungs:
-                    return
-                rung = min((number - 1) // chase.escalate_after, len(rungs) - 1)
-                yield _repeat(repeat, number, rung, rule, at, at.tzinfo, rungs[rung], reason)
+        number = _latest(first, chase.every, self.now)
+        if number > chase.up_to:
+            return  # chased as often as it may be
+        rungs = tuple(rung for rung in map(self.resolve, ladder) if rung)
+        for repeat in _repeats(key, rule, first, first.tzinfo, number, rungs, reason, chase.every, chase.escalate_after,
+                               chase.up_to):
+            yield self.owed(repeat)
 
     def resolve(self, targets: tuple[Target, ...]) -> tuple[str, ...]:
         """Target names to roster handles, in order, each once; empty when nobody holds them."""
@@ -292,11 +289,18 @@ def _people(service: _Service, rota_time: datetime, responded: str | None, ic: s
 
 
 @_cached
-def _repeat(key: str, number: int, rung: int, rule: str, at: datetime, zone: tzinfo | None, targets: tuple[str, ...],
-            reason: str) -> Action:
-    """A reminder's n-th unanswered repeat: on the ladder's first rung a reminder, above it an escalation."""
-    return _action(key, K.remind if rung == 0 else K.escalate, rule, at, targets,
-                   f"{reason} (still not done: reminder {number + 1})")
+def _repeats(key: str, rule: str, first: datetime, zone: tzinfo | None, number: int, rungs: tuple[tuple[str, ...], ...],
+             reason: str, every: timedelta, escalate_after: int, up_to: int) -> tuple[Action, ...]:
+    """A chase's latest due repeat and the next, no more than `up_to`: on the ladder's first rung a
+    reminder, one rung up (an escalation) after each `escalate_after` unanswered ones."""
+    repeats = []
+    for number_, at in _occurrences(first, every, number) if rungs else ():
+        if number_ > up_to:
+            break
+        rung = min((number_ - 1) // escalate_after, len(rungs) - 1)
+        repeats.append(_action(Keys.chase(key, number_), K.remind if rung == 0 else K.escalate, rule, at, rungs[rung],
+                               f"{reason} (still not done: reminder {number_ + 1})"))
+    return tuple(repeats)
 
 
 class _Folded(Generic[_T, _R]):
@@ -777,20 +781,28 @@ def _sme_reports(ctx: _Context) -> _Owed:
         reports = state.reports.get(handle)
         last = max(since, reports.last_at) if reports else since
         count = reports.count if reports else 0
-        for number, at in series(last + every, every, ctx.now):
-            if up_to is not None and number > up_to:
-                break  # reminded as often as any chase: the IC knows by now
-            yield ctx.owed(_report_due(handle, track, count, number, at, at.tzinfo, every, ic))
+        first = last + every
+        number = _latest(first, every, ctx.now)
+        if up_to is not None and number > up_to:
+            continue  # reminded as often as any chase: the IC knows by now
+        for report in _reports_due(handle, track, count, first, first.tzinfo, every, number, up_to, ic):
+            yield ctx.owed(report)
 
 
 @_cached
-def _report_due(handle: str, track: str | None, count: int, number: int, at: datetime, zone: tzinfo | None,
-                every: timedelta, ic: tuple[str, ...] | None) -> Action:
-    """R-ROLE-3: SMEs report to the IC, so from the second missed report (v7) the IC is told too."""
-    targets = tuple(dict.fromkeys((handle, *ic))) if ic is not None and number >= 2 else (handle,)
-    return _action(Keys.sme_report(handle, count, number), K.remind, "R-ROLE-3", at, targets,
-                   f"{handle}'s report to the IC on {track or 'their track'} is due every {_duration(every)}"
-                   + (f"; {number} missed" if number >= 2 else ""))
+def _reports_due(handle: str, track: str | None, count: int, first: datetime, zone: tzinfo | None, every: timedelta,
+                 number: int, up_to: int | None, ic: tuple[str, ...] | None) -> tuple[Action, ...]:
+    """An SME's latest missed report and the next; v7: no more than `up_to` (reminded as often as any
+    chase: the IC knows by now), and from the second missed one the IC too (SMEs report to the IC)."""
+    reports = []
+    for number_, at in _occurrences(first, every, number):
+        if up_to is not None and number_ > up_to:
+            break
+        targets = tuple(dict.fromkeys((handle, *ic))) if ic is not None and number_ >= 2 else (handle,)
+        reports.append(_action(Keys.sme_report(handle, count, number_), K.remind, "R-ROLE-3", at, targets,
+                               f"{handle}'s report to the IC on {track or 'their track'} is due every "
+                               f"{_duration(every)}" + (f"; {number_} missed" if number_ >= 2 else "")))
+    return tuple(reports)
 
 
 def _smes(ctx: _Context) -> list[tuple[str, str | None, datetime]]:
@@ -832,7 +844,16 @@ def _stakeholder_final(ctx: _Context) -> _Owed:
 def series(first: datetime, every: timedelta, now: datetime) -> tuple[tuple[int, datetime], ...]:
     """A repeating deadline (first, first+every, …) as its latest due occurrence and the next one:
     after a long outage only the latest fires, not a backlog."""
-    number = 1 if now < first else 1 + (now - first) // every
+    return _occurrences(first, every, _latest(first, every, now))
+
+
+def _latest(first: datetime, every: timedelta, now: datetime) -> int:
+    """Which occurrence of a series is the latest due at `now` (the first while none is)."""
+    return 1 if now < first else 1 + (now - first) // every
+
+
+def _occurrences(first: datetime, every: timedelta, number: int) -> tuple[tuple[int, datetime], ...]:
+    """The series' `number`-th occurrence and the next."""
     latest = first + (number - 1) * every
     return (number, latest), (number + 1, latest + every)
 
