@@ -192,17 +192,16 @@ class _Context:
         return at + self.rules.alerts.confirm_within
 
     def chase(self, key: str, rule: str, first: datetime, ladder: tuple[tuple[Target, ...], ...],
-              reason: str) -> _Owed:
+              reason: str) -> tuple[Action | None, ...]:
         """Chase until done: the reminder repeats every `chase.every` from `first`, one rung up
         the ladder after `chase.escalate_after` unanswered repeats; only the latest fires."""
         chase = self.rules.chase
         number = _latest(first, chase.every, self.now)
         if number > chase.up_to:
-            return  # chased as often as it may be
+            return ()  # chased as often as it may be
         rungs = tuple(rung for rung in map(self.resolve, ladder) if rung)
-        for repeat in _repeats(key, rule, first, first.tzinfo, number, rungs, reason, chase.every, chase.escalate_after,
-                               chase.up_to):
-            yield self.owed(repeat)
+        return tuple(map(self.owed, _repeats(key, rule, first, first.tzinfo, number, rungs, reason, chase.every,
+                                             chase.escalate_after, chase.up_to)))
 
     def resolve(self, targets: tuple[Target, ...]) -> tuple[str, ...]:
         """Target names to roster handles, in order, each once; empty when nobody holds them."""
@@ -317,6 +316,8 @@ class _Folded(Generic[_T, _R]):
         if not items:
             return self._empty
         known = self._last.get(id(items[0]))
+        if known is not None and known[0] is items:
+            return known[1]
         if known is not None and len(known[0]) <= len(items) and items[:len(known[0])] == known[0]:
             result = self._fold(known[1], items[len(known[0]):])
         else:
@@ -710,11 +711,11 @@ def _incident_channel(ctx: _Context) -> _Owed:
         posted = _posted(ctx, postable)
         if postable > posted:
             events = _last_postable(state.timeline, postable - posted)
-            lines = [f"`{e.at:%H:%M:%S}` *{e.actor}* {e.text}" for e in events]
+            lines = [f"`{e.at.hour:02}:{e.at.minute:02}:{e.at.second:02}` *{e.actor}* {e.text}" for e in events]
             yield ctx.action(
                 Keys.channel_sync(postable), K.channel, "R-COMM-12", events[-1].at, _invitees(ctx),
                 f"{len(lines)} new event(s) to {state.channel}", body="\n".join(lines),
-                payload=ChannelWork(step=ChannelStep.sync, channel=state.channel, team=team),
+                payload=_channel_work(ChannelStep.sync, state.channel, team),
             )
     if state.closed_at is not None and ctx.owes(Keys.CHANNEL_ARCHIVE):  # handed to a workflow of its own:
         yield ctx.action(  # the incident ends at closing
@@ -722,6 +723,11 @@ def _incident_channel(ctx: _Context) -> _Owed:
             f"archive {state.channel} {_duration(chat.archive_after)} after closing",
             payload=ChannelWork(step=ChannelStep.archive, channel=state.channel, team=team),
         )
+
+
+@_cached
+def _channel_work(step: ChannelStep, channel: str, team: str) -> ChannelWork:
+    return ChannelWork(step=step, channel=channel, team=team)
 
 
 def _posted(ctx: _Context, postable: int) -> int:
