@@ -160,6 +160,7 @@ class _Context:
         self.unfailing = state.version >= 8  # brain v8: nothing given up silently (a failed page escalates at once)
         self.messages = _by_kind(state.communications)
         self._resolved: dict[tuple[Target, ...], tuple[str, ...]] = {}
+        self._rungs: dict[tuple[tuple[Target, ...], ...], tuple[tuple[str, ...], ...]] = {}
 
     @cached_property
     def paged(self) -> frozenset[str]:
@@ -199,7 +200,9 @@ class _Context:
         number = _latest(first, chase.every, self.now)
         if number > chase.up_to:
             return ()  # chased as often as it may be
-        rungs = tuple(rung for rung in map(self.resolve, ladder) if rung)
+        rungs = self._rungs.get(ladder)
+        if rungs is None:
+            rungs = self._rungs[ladder] = tuple(rung for rung in map(self.resolve, ladder) if rung)
         return tuple(map(self.owed, _repeats(key, rule, first, first.tzinfo, number, rungs, reason, chase.every,
                                              chase.escalate_after, chase.up_to)))
 
@@ -500,34 +503,60 @@ def _first_fifteen(ctx: _Context) -> _Owed:
     start = ctx.response_start
     if start is None:
         return
-    state, f15 = ctx.state, ctx.rules.first_15_minutes
-    checks: list[tuple[str, str, Expectation, bool, str]] = [
-        ("severity-ic", "R-F15-8", f15.severity_and_ic,
-         state.severity_confirmed and state.ic is not None, "severity declared and an IC assigned"),
-        ("smes-comms", "R-F15-9", f15.smes_and_comms,
-         bool(state.smes) and state.comms is not None, "SMEs paged and a comms lead drafting the first notice"),
-        ("plan", "R-F15-10", f15.investigation_plan,
-         bool(state.smes) and all(s.track for s in state.smes), "an investigation plan: tracks, each with an SME"),
-    ]
-    for name, rule, expectation, met, what in checks:
-        if met:
+    state = ctx.state
+    met = (
+        state.severity_confirmed and state.ic is not None,  # R-F15-8
+        bool(state.smes) and state.comms is not None,  # R-F15-9
+        bool(state.smes) and all(s.track for s in state.smes),  # R-F15-10
+    )
+    for check, done in zip(_expectations(ctx.service), met, strict=True):
+        if done:
             continue
-        remind, escalate = Keys.first_fifteen(name, "remind"), Keys.first_fifteen(name, "escalate")
-        if ctx.owes(remind):
-            yield ctx.action(
-                remind, K.remind, rule, start + expectation.within, ctx.resolve(expectation.remind),
-                f"expected within {_duration(expectation.within)}: {what}",
-            )
-        if expectation.escalate_after is not None:
-            late = expectation.within + expectation.escalate_after
-            if ctx.owes(escalate):
-                yield ctx.action(
-                    escalate, K.escalate, rule, start + late, ctx.resolve(expectation.escalate_to),
-                    f"still missing after {_duration(late)}: {what}",
-                )
+        expectation = check.expectation
+        if ctx.owes(check.remind):
+            yield ctx.action(check.remind, K.remind, check.rule, start + expectation.within,
+                             ctx.resolve(expectation.remind), check.reminded)
+        if check.late is not None:
+            if ctx.owes(check.escalate):
+                yield ctx.action(check.escalate, K.escalate, check.rule, start + check.late,
+                                 ctx.resolve(expectation.escalate_to), check.escalated)
             if ctx.chasing:
-                yield from ctx.chase(escalate, rule, start + late + ctx.rules.chase.every,
-                                     (expectation.escalate_to, _LEADERSHIP), f"missing: {what}")
+                yield from ctx.chase(check.escalate, check.rule, start + check.late + ctx.rules.chase.every,
+                                     (expectation.escalate_to, _LEADERSHIP), check.missing)
+
+
+@dataclass(frozen=True)
+class _Expected:
+    """One first-15-minutes expectation as the policy states it, its keys and words made once."""
+
+    rule: str
+    expectation: Expectation
+    remind: str
+    escalate: str
+    late: timedelta | None  # when it escalates, after the response began
+    reminded: str
+    escalated: str
+    missing: str
+
+
+@lru_cache(maxsize=64)
+def _expectations(service: _Service) -> tuple[_Expected, ...]:
+    f15 = service.rules.first_15_minutes
+    found = []
+    for name, rule, expectation, what in (
+        ("severity-ic", "R-F15-8", f15.severity_and_ic, "severity declared and an IC assigned"),
+        ("smes-comms", "R-F15-9", f15.smes_and_comms, "SMEs paged and a comms lead drafting the first notice"),
+        ("plan", "R-F15-10", f15.investigation_plan, "an investigation plan: tracks, each with an SME"),
+    ):
+        late = expectation.within + expectation.escalate_after if expectation.escalate_after is not None else None
+        found.append(_Expected(
+            rule=rule, expectation=expectation, remind=Keys.first_fifteen(name, "remind"),
+            escalate=Keys.first_fifteen(name, "escalate"), late=late,
+            reminded=f"expected within {_duration(expectation.within)}: {what}",
+            escalated=f"still missing after {_duration(late)}: {what}" if late is not None else "",
+            missing=f"missing: {what}",
+        ))
+    return tuple(found)
 
 
 def _update_promises(ctx: _Context) -> _Owed:
