@@ -8,6 +8,14 @@ now and not yet done, and the time the next one falls due. Nothing is scheduled 
 severity change, an acknowledgement or a resolution changes the facts and the next call re-plans.
 No I/O, no clock, no Temporal: the workflow and `warroom policy simulate` call the same function.
 A rule added later is gated by `state.version`, so running incidents replay exactly.
+
+Each call costs about the same however old the incident: an obligation already met is looked up
+by its key and never described, a series (a chase, an SME's reports, the review's escalations)
+is its latest due occurrence and the next, and what every call re-derived is derived once: the
+policy's part per policy snapshot, an action per set of facts it states, and who was paged, told
+and sent what by folding in only what was appended since the last call. Every cache is a pure
+function of immutable arguments, so what it holds never changes a decision (and a replay decides
+as the first run did); tests/unit/test_brain_golden.py holds the brain to its recorded decisions.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ K = ActionKind
 _Owed = Iterator[Action | None]  # what a rule yields: its obligations' actions, None for each already done
 _PAGES = (K.page, K.escalate)
 _NOTICES = (K.notify,)
-_KIND, _AUTOMATIC = attrgetter("kind"), attrgetter("automatic")
+_KIND = attrgetter("kind")
 _SPEC_ORDER = {kind: spec.order for kind, spec in SPEC.items()}
 _T, _R, _M = TypeVar("_T"), TypeVar("_R"), TypeVar("_M", bound=BaseModel)
 _RANK = {status: status.rank for status in Status}
@@ -340,6 +348,15 @@ def _sorted_by_kind(by_kind: dict[str, tuple[Communication, ...]],
 
 
 _by_kind = _Folded(_sorted_by_kind, {})  # state.sent(kind) for every kind
+
+
+def _still_automatic(run: int, messages: tuple[Communication, ...]) -> int:
+    for message in messages:
+        run = run + 1 if message.automatic else 0
+    return run
+
+
+_automatic_run = _Folded(_still_automatic, 0)  # how many messages went out automatically since a person spoke
 _channel_events = _Folded(lambda count, events: count + list(map(_KIND, events)).count("channel"), 0)
 _paged = _Folded(lambda paged, done: paged | {t for d in done if d.kind in _PAGES for t in d.targets}, frozenset())
 _told = _Folded(lambda told, done: told | {t for d in done if d.kind in _NOTICES for t in d.targets}, frozenset())
@@ -638,7 +655,7 @@ def _communication_deadlines(ctx: _Context) -> _Owed:
             # halfway; v7: a deadline stretched past a night (SEV3) is reminded half a period before it
             ahead = min(due - base, every) / 2 if ctx.chasing else (due - base) / 2
             yield _comms_remind(kind, n, due, due.tzinfo, ahead, ctx.resolve(_COMMS_LEAD) or ctx.resolve(_COMMS_POOL))
-        if ctx.chasing and _automatic_run(sent, ctx.rules.chase.up_to):
+        if ctx.chasing and _automatic_run(sent) >= ctx.rules.chase.up_to:
             continue  # nobody has spoken for so long that more "being assessed" mail is noise; R-ESC-18 told leadership
         if deadline.on_deadline == "auto_send":
             if ctx.owes(Keys.comms_deadline(kind, n, "auto")):
@@ -676,11 +693,6 @@ def _comms_late(kind: str, n: int, due: datetime, zone: tzinfo | None, ic: tuple
     name, rule = _COMMS[kind]
     return _action(Keys.comms_deadline(kind, n, "escalate"), K.remind, rule, due, ic,
                    f"the {name} was due at {_clock(due)} UTC and has not gone out")
-
-
-def _automatic_run(sent: tuple[Communication, ...], length: int) -> bool:
-    """Were the last `length` messages all sent automatically (nobody has spoken since)?"""
-    return len(sent) >= length and all(map(_AUTOMATIC, sent[len(sent) - length:]))
 
 
 @lru_cache(maxsize=1024)
@@ -1035,8 +1047,9 @@ LATE = timedelta(seconds=10)  # a delivery later than this says so on the timeli
 def carried_out(state: IncidentState, action: Action, at: datetime, failed: bool = False) -> IncidentState:
     """Record a delivered action: its key is done (never emitted again) and the timeline says so,
     and (v8) how late it went out when a worker or provider outage held it back."""
-    done = Done(at=at, kind=action.kind, targets=action.audience, failed=failed)
-    text = f"{action.kind} {', '.join(action.audience)}: {action.reason} ({action.rule})"
+    audience = action.audience
+    done = Done(at=at, kind=action.kind, targets=audience, failed=failed)
+    text = f"{action.kind} {', '.join(audience)}: {action.reason} ({action.rule})"
     if state.version >= 8 and at - action.at > LATE:
         late = timedelta(seconds=round((at - action.at).total_seconds()))
         text += f"; {'tried' if failed else 'went out'} {format_duration(late)} late"
