@@ -1,12 +1,16 @@
-"""How fast the incident brain is: decide() calls per second on a mid-incident state, and the wall
-time to simulate 72 h of an unanswered SEV1 (what `warroom policy simulate --sev SEV1` runs).
+"""How fast the incident brain is: decide() calls per second on a mid-incident state at several
+ages of the incident (its cost per call must not grow with age), and the wall time to simulate 72 h
+of an unanswered SEV1 (what `warroom policy simulate --sev SEV1` runs).
 
 Run from the repository root:
 
     .venv/bin/python bench/brain.py
 
-Each measurement is repeated (--repeats, default 7) and the median reported; nothing here is a
-pass/fail threshold.
+The mid-incident state is a scenario's (`mid_incident`: SEV1, roles, SMEs, updates, notes, a flag
+and an escalation in its first 75 minutes) at 15 min, 75 min (the state issue 16's goal names),
+6 h and 72 h, every action carried out as it fell due; the unanswered SEV1 is the simulation's at
+72 h. Each measurement is repeated (--repeats, default 7) and the median reported, with the min and
+max; nothing here is a pass/fail threshold.
 """
 
 from __future__ import annotations
@@ -37,14 +41,13 @@ def step(at: int, event: str, actor: str, **fields: object) -> tuple[Step, Comma
     return line, line.command()
 
 
-def mid_incident(policy: Policy) -> tuple[IncidentState, datetime]:
-    """SEV1, acknowledged, an IC and a comms lead, 3 SMEs on tracks, 10 updates, ~50 timeline
-    events, a regulatory flag and a manual escalation, and the actions of its first 75 minutes
+def mid_incident(policy: Policy, until: timedelta = timedelta(minutes=75)) -> tuple[IncidentState, datetime]:
+    """SEV1, acknowledged, an IC and a comms lead, 3 SMEs on tracks, 10 updates, 27 notes, a
+    regulatory flag and a manual escalation, and the actions of its first 75 minutes (or `until`)
     carried out (their keys done)."""
     scenario = [
         step(30, "ack", "carol"),
         step(60, "role", "carol", role="ic", handle="carol"),
-        step(90, "severity", "carol", severity="SEV1", reason="checkout down for everyone"),
         step(120, "role", "carol", role="comms", handle="heidi"),
         step(180, "role", "carol", role="sme", handle="judy", track="database"),
         step(200, "role", "carol", role="sme", handle="bob", track="card processor"),
@@ -61,7 +64,6 @@ def mid_incident(policy: Policy) -> tuple[IncidentState, datetime]:
                                  text=f"{sme}: finding {n}"))
     scenario.sort(key=lambda s: s[0].at)
     declare = Declare(actor="system:alert", title="checkout failing", service="payments", severity="SEV1")
-    until = timedelta(minutes=75)
     _, state = simulate(policy, declare, START, until, scenario)
     return state, START + until
 
@@ -78,6 +80,13 @@ def per_second(policy: Policy, state: IncidentState, now: datetime, seconds: flo
             return calls / elapsed
 
 
+def unanswered(policy: Policy, until: timedelta) -> tuple[IncidentState, datetime]:
+    """A SEV1 from an alert that nobody answers, every action carried out as it fell due."""
+    declare = Declare(actor="system:alert", title="checkout failing", service="payments", severity="SEV1")
+    _, state = simulate(policy, declare, START, until)
+    return state, START + until
+
+
 def simulate_72h(policy: Policy) -> tuple[float, int]:
     declare = Declare(actor="system:alert", title="checkout failing", service="payments", severity="SEV1")
     began = time.perf_counter()
@@ -85,34 +94,50 @@ def simulate_72h(policy: Policy) -> tuple[float, int]:
     return time.perf_counter() - began, len(fired)
 
 
+def described(policy: Policy, state: IncidentState, now: datetime) -> str:
+    decision = decide(state, policy, now)
+    return (f"{len(state.timeline)} timeline events, {len(state.done)} done keys, {len(state.communications)} "
+            f"messages; {len(decision.actions)} due, {len(decision.upcoming)} upcoming")
+
+
+def row(measurement: str, values: list[float], workload: str, scale: float = 1, digits: int = 0) -> str:
+    median, low, high = (f"{v * scale:,.{digits}f}" for v in (statistics.median(values), min(values), max(values)))
+    return f"| {measurement} | {median} | {low} | {high} | {workload} |"
+
+
+AGES = (("15 min", timedelta(minutes=15)), ("75 min", timedelta(minutes=75)), ("6 h", timedelta(hours=6)),
+        ("72 h", timedelta(hours=72)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.5, help="how long each decide() measurement runs")
     parser.add_argument("--runbooks", type=Path, default=ROOT / "runbooks")
     args = parser.parse_args()
 
     policy = load_policy(args.runbooks).for_service("payments")
-    state, now = mid_incident(policy)
-    decision = decide(state, policy, now)  # warm up, and describe the state
-    rates = [per_second(policy, state, now) for _ in range(args.repeats)]
+    rows = []
+    states = [(f"decide() calls per second, mid-incident at {age}", mid_incident(policy, until)) for age, until in AGES]
+    states.append(("decide() calls per second, unanswered SEV1 at 72 h", unanswered(policy, timedelta(hours=72))))
+    for measurement, (state, now) in states:
+        decide(state, policy, now)  # warm up
+        rates = [per_second(policy, state, now, args.seconds) for _ in range(args.repeats)]
+        rows.append(row(measurement, rates, described(policy, state, now)))
     simulate_72h(policy)  # warm up
     runs = [simulate_72h(policy) for _ in range(args.repeats)]
-    walls = [wall for wall, _ in runs]
+    rows.append(row("simulate 72 h unanswered SEV1 (ms)", [wall for wall, _ in runs],
+                    f"{runs[0][1]} actions fired (warroom.simulate.simulate)", scale=1000, digits=1))
 
-    described = (
-        f"{state.severity}, acknowledged, IC {state.ic}, comms {state.comms}, {len(state.smes)} SMEs on tracks, "
-        f"{len(state.updates)} updates, {len(state.timeline)} timeline events, {len(state.done)} done keys, "
-        f"{len(decision.upcoming)} upcoming"
-    )
+    state, now = states[1][1]
     print(f"warroom brain benchmark — Python {platform.python_version()}, {platform.machine()}, "
           f"median of {args.repeats} runs\n")
+    print(f"The mid-incident state: {state.severity}, acknowledged, IC {state.ic}, comms {state.comms}, "
+          f"{len(state.smes)} SMEs on tracks, {len(state.updates)} updates.\n")
     print("| measurement | median | min | max | workload |")
     print("|---|---:|---:|---:|---|")
-    print(f"| decide() calls per second | {statistics.median(rates):,.0f} | {min(rates):,.0f} | {max(rates):,.0f} "
-          f"| mid-incident state: {described} |")
-    print(f"| simulate 72 h unanswered SEV1 (ms) | {statistics.median(walls) * 1000:.1f} | {min(walls) * 1000:.1f} "
-          f"| {max(walls) * 1000:.1f} | {runs[0][1]} actions fired (warroom.simulate.simulate) |")
-    print(f"\nReproduce: `{COMMAND}`")
+    print("\n".join(rows))
+    print(f"\nReproduce: `{' '.join([COMMAND, *sys.argv[1:]])}`")
 
 
 if __name__ == "__main__":
