@@ -14,7 +14,7 @@ import pytest
 
 from warroom.alerts import heartbeat
 from warroom.alerts.events import group_workflow_id
-from warroom.config_file import Heartbeat, load_config
+from warroom.config_file import Heartbeat, WarroomConfig, heartbeat_problems, load_config
 from warroom.severity import Severity
 from warroom.yamlfile import ConfigError
 
@@ -134,8 +134,12 @@ def test_a_silent_monitor_alerts_in_the_generic_format_under_one_group_per_monit
     assert worded.title == "Prometheus down: no heartbeat from prometheus for 3m"
 
 
-def test_scaled_monitors_run_minutes_as_seconds_for_the_tests_only():
-    monitor = Heartbeat(name="prometheus", interval="2m", grace="1m", service="payments", severity="SEV2")
-    assert monitor.scaled(1 / 60).silence == timedelta(seconds=3)
-    with pytest.raises(ValueError, match="outside 10s..7d"):
-        Heartbeat(name="prometheus", interval="2s", grace="1m", service="payments", severity="SEV2")
+def test_the_bounds_hold_for_files_while_code_may_run_a_monitor_at_test_speed():
+    fast = WarroomConfig(heartbeats=(
+        Heartbeat(name="prometheus", interval="2s", grace="1s", service="payments", severity="SEV2"),))
+    assert fast.heartbeats[0].silence == timedelta(seconds=3)
+    assert heartbeat_problems(fast, ["payments"]) == [
+        "heartbeats[0].interval: 2s is outside 10s..7d", "heartbeats[0].grace: 1s is outside 10s..7d"]
+    assert heartbeat_problems(fast, ["payments"], bounded=False) == []
+    with pytest.raises(ValueError, match="longer than 0s"):
+        Heartbeat(name="prometheus", interval="0s", grace="1m", service="payments", severity="SEV2")
