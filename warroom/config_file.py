@@ -5,14 +5,18 @@ it, read when a request needs it."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Collection, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, ValidationInfo, WrapValidator, field_validator, model_validator
 
+from warroom.durations import Duration, format_duration
 from warroom.rules import Frozen
-from warroom.yamlfile import ConfigError, load_model
+from warroom.severity import SeverityField
+from warroom.yamlfile import ConfigError, Path_, dotted, load_model
 
 
 class SecretRef(Frozen):
@@ -321,11 +325,85 @@ class Api(Frozen):
     secure_cookies: bool = False  # set when the gateway is served over HTTPS (behind a TLS proxy)
 
 
+SHORTEST_BEAT = timedelta(seconds=10)
+LONGEST_BEAT = timedelta(days=7)
+SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
+
+
+class Heartbeat(Frozen):
+    """A dead-man's switch: something (Alertmanager's always-firing Watchdog, a cron job) POSTs to
+    `/v1/heartbeat/<name>` at least every `interval`; when nothing came for `interval + grace`, the
+    monitor raises an alert for `service` at `severity` through the alert-group path, and the next
+    beat resolves it (workflows/heartbeat.py).
+
+    The model is also the monitor's workflow input, so it holds only what every monitor must: the
+    10s..7d bounds a person's file keeps are checked where the file is read (heartbeat_problems),
+    which lets the tests run minutes as seconds, as the policy's durations do."""
+
+    name: str  # a slug: it is the URL's last segment and the workflow id's
+    interval: Duration
+    grace: Duration
+    service: str = Field(min_length=1)  # must have a runbook (checked where the policy is known)
+    severity: SeverityField
+    summary: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.fullmatch(value):
+            raise ValueError("must be a slug of at most 64 lowercase letters, digits and inner dashes, "
+                             "e.g. prometheus-eu")
+        return value
+
+    @field_validator("interval")
+    @classmethod
+    def _some(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s")
+        return value
+
+    @property
+    def silence(self) -> timedelta:
+        """How long without a beat before the monitor alerts."""
+        return self.interval + self.grace
+
+
 class WarroomConfig(Frozen):
     api: Api = Api()
     ingest: Ingest = Ingest()
     providers: Providers = Providers()
     chat: Chat = Chat()
+    heartbeats: tuple[Heartbeat, ...] = ()
+
+    def heartbeat(self, name: str) -> Heartbeat | None:
+        return next((h for h in self.heartbeats if h.name == name), None)
+
+
+def heartbeat_problems(
+    config: WarroomConfig, services: Collection[str] | None, where: Callable[[Path_], str] = dotted,
+    bounded: bool = True,
+) -> list[str]:
+    """What the file must hold beyond each field's shape: interval and grace within 10s..7d
+    (shorter flaps on ordinary jitter, and Alertmanager repeats on its group_interval tick; longer
+    is no switch at all), a name given once (one URL, one workflow), and, when the runbooks are
+    known, a service that has one (else its incident could never open). `where` turns a field's
+    path into `file:line: field` when the file's lines are known; `bounded=False` skips the bounds
+    (a config built in code, at test speed)."""
+    problems, first = [], {}
+    for index, beat in enumerate(config.heartbeats):
+        for field in ("interval", "grace") if bounded else ():
+            value = getattr(beat, field)
+            if not SHORTEST_BEAT <= value <= LONGEST_BEAT:
+                problems.append(f"{where(('heartbeats', index, field))}: {format_duration(value)} is outside "
+                                f"{format_duration(SHORTEST_BEAT)}..{format_duration(LONGEST_BEAT)}")
+        if beat.name in first:
+            problems.append(f"{where(('heartbeats', index, 'name'))}: {beat.name!r} is already the name of "
+                            f"heartbeats[{first[beat.name]}]")
+        first.setdefault(beat.name, index)
+        if services is not None and beat.service not in services:
+            problems.append(f"{where(('heartbeats', index, 'service'))}: {beat.service!r} has no runbook "
+                            f"(services: {', '.join(sorted(services))})")
+    return problems
 
 
 def secret_refs(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], SecretRef]]:
@@ -343,13 +421,25 @@ def secret_refs(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[
             yield from secret_refs(item, path + (index,))
 
 
-def load_config(path: Path | str) -> WarroomConfig:
-    """The file's config, defaults when it does not exist; ConfigError names file, line, field."""
+def load_config(path: Path | str, services: Collection[str] | None = None) -> WarroomConfig:
+    """The file's config, defaults when it does not exist; ConfigError names file, line, field.
+    With `services` (the runbooks' names), every heartbeat's service is checked against them."""
     file = Path(path)
     if not file.exists():
         return WarroomConfig()
     problems: list[str] = []
-    config, _ = load_model(WarroomConfig, file, problems)
+    config, lines = load_model(WarroomConfig, file, problems)
+    if config is not None:
+        problems += heartbeat_problems(
+            config, services, lambda field: f"{file}:{line_of(lines, field)}: {dotted(field)}"
+        )
     if problems:
         raise ConfigError(problems)
     return config or WarroomConfig()
+
+
+def line_of(lines: dict[Path_, int], field: Path_) -> int:
+    """The line of a field, or of the nearest enclosing one the file has."""
+    while field and field not in lines:
+        field = field[:-1]
+    return lines.get(field, 1)

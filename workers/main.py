@@ -17,6 +17,7 @@ from activities.builtin_status import BuiltinStatusPage
 from activities.channels import ChannelActivities
 from activities.exercises import GameDayActivities
 from activities.gameday import GameDayGuard
+from activities.heartbeats import HeartbeatActivities
 from activities.incidents import IncidentActivities
 from activities.opsgenie import OpsgeniePager
 from activities.outbox import OutboxProvider
@@ -46,11 +47,12 @@ from workflows.action_item import ActionItemWorkflow
 from workflows.alert_group import AlertGroupWorkflow
 from workflows.channel_archive import ChannelArchiveWorkflow
 from workflows.game_day import GameDayWorkflow
+from workflows.heartbeat import HeartbeatWorkflow
 from workflows.incident import IncidentWorkflow
 from workflows.status_page import StatusPageWorkflow
 
 WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow, ActionItemWorkflow, ChannelArchiveWorkflow,
-             GameDayWorkflow]
+             GameDayWorkflow, HeartbeatWorkflow]
 
 # Our models are pure and deterministic: pass them through the sandbox instead of re-importing
 # pydantic for every workflow run.
@@ -118,7 +120,8 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=channels(client, settings).all() + IncidentActivities(door).all() + GameDayActivities(door).all(),
+        activities=channels(client, settings).all() + IncidentActivities(door).all() + GameDayActivities(door).all()
+        + HeartbeatActivities(door).all(),
         workflow_runner=RUNNER,
         max_concurrent_workflow_tasks=8,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),

@@ -39,6 +39,16 @@ class Counting:
         await self.app(scope, receive, send)
 
 
+def start_alertmanager(tmp_path: Path, config: str, port: int) -> subprocess.Popen:
+    """Debian's Alertmanager on `port` under `config`, its data and log in tmp_path, no cluster."""
+    (tmp_path / "alertmanager.yml").write_text(config)
+    return subprocess.Popen(
+        [ALERTMANAGER, f"--config.file={tmp_path / 'alertmanager.yml'}", f"--storage.path={tmp_path / 'am-data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "alertmanager.log", "wb"),
+    )
+
+
 def alertmanager_config(gateway_port: int) -> str:
     return f"""
 route:
@@ -73,15 +83,10 @@ async def test_real_alertmanager_opens_one_incident_repeats_change_nothing_resol
     server = EmbeddedServer(
         uvicorn.Config(app, host="127.0.0.1", port=gateway_port, log_level="warning", lifespan="off")
     )
-    (tmp_path / "alertmanager.yml").write_text(alertmanager_config(gateway_port))
     am = f"http://127.0.0.1:{am_port}"
     async with build_worker(h.client, h.settings):
         serving = asyncio.create_task(server.serve())
-        process = subprocess.Popen(
-            [ALERTMANAGER, f"--config.file={tmp_path / 'alertmanager.yml'}", f"--storage.path={tmp_path / 'am-data'}",
-             f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address="],
-            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "alertmanager.log", "wb"),
-        )
+        process = start_alertmanager(tmp_path, alertmanager_config(gateway_port), am_port)
         try:
             async with httpx.AsyncClient(base_url=am, timeout=10) as http:
                 for _ in range(100):

@@ -7,6 +7,11 @@ Every request goes the same way: size (413), content type (415), credentials (40
 (400), shape (422 naming each bad field), then one signal-with-start to its alert group. 2xx only
 once Temporal accepted the signal; 503 with Retry-After when it cannot be reached (senders retry
 on 5xx and drop on 4xx). Nothing is started on any error.
+
+`POST /v1/heartbeat/{name}` is a dead-man's switch's beat (warroom.yaml `heartbeats`): the same
+checks, with the credentials of an alert source (Alertmanager's bearer or basic auth, or the
+generic source's Standard Webhooks signature), a small body that may be empty, and one
+signal-with-start to the monitor's HeartbeatWorkflow.
 """
 
 from __future__ import annotations
@@ -22,13 +27,15 @@ from pydantic import BaseModel, ValidationError
 from warroom import limits
 from warroom.alerts import alertmanager, generic, grafana, pagerduty
 from warroom.alerts.events import AlertBatch
-from warroom.config_file import Ingest
+from warroom.config_file import Heartbeat, Ingest
 from warroom.gateway import auth
 from warroom.policy import Policy
+from warroom.temporal import heartbeats
 from warroom.temporal.alerts import signal_group
 from warroom.temporal.connection import Unavailable
 
 RETRY_AFTER_S = "10"
+HEARTBEAT_MAX_BYTES = 65_536  # a beat says nothing; Alertmanager's Watchdog notification is ~1 KB
 
 
 class Rejected(Exception):
@@ -42,16 +49,22 @@ class Rejected(Exception):
 class AlertIngest:
     """What the alert endpoints share: limits, credentials, the policy and the Temporal link."""
 
-    def __init__(self, config: Ingest, policy: Policy, client: Callable[[], Any], task_queue: str):
+    def __init__(
+        self, config: Ingest, policy: Policy, client: Callable[[], Any], task_queue: str,
+        monitors: tuple[Heartbeat, ...] = (),
+    ):
         self.config, self.policy, self.client, self.task_queue = config, policy, client, task_queue
+        self.monitors = {monitor.name: monitor for monitor in monitors}
 
-    async def body(self, request: Request) -> bytes:
-        limit = self.config.max_body_bytes
+    async def body(self, request: Request, limit: int | None = None, may_be_empty: bool = False) -> bytes:
+        """The body, refused above the limit (413) or when not JSON (415); with `may_be_empty`
+        an empty body needs no content type (`curl -X POST` sends none)."""
+        limit = min(limit or self.config.max_body_bytes, self.config.max_body_bytes)
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise Rejected(413, f"body larger than {limit} bytes")
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind != "application/json":
+        if kind != "application/json" and not may_be_empty:
             raise Rejected(415, f"content-type must be application/json, not {kind or 'missing'}")
         chunks, size = [], 0
         async for chunk in request.stream():
@@ -59,6 +72,8 @@ class AlertIngest:
             if size > limit:
                 raise Rejected(413, f"body larger than {limit} bytes")
             chunks.append(chunk)
+        if size and kind != "application/json":
+            raise Rejected(415, f"content-type must be application/json, not {kind or 'missing'}")
         return b"".join(chunks)
 
     @staticmethod
@@ -80,6 +95,15 @@ class AlertIngest:
         """Signal-with-start the batch's alert group; Unavailable when Temporal does not take it."""
         await signal_group(await self.client(), batch, self.policy, self.task_queue)
 
+    def beat_credentials(self, request: Request, body: bytes) -> None:
+        """A beat carries an alert source's credentials, no new kind: a Standard Webhooks
+        signature (the generic source's secret) when it is signed, else Alertmanager's
+        `http_config` bearer token or basic auth, which its Watchdog receiver sends."""
+        if "webhook-signature" in request.headers:
+            auth.standard_webhooks(self.config.generic, request.headers, body)
+        else:
+            auth.header_auth(self.config.alertmanager, request.headers, "heartbeat (ingest.alertmanager)")
+
 
 def _reply(status: int, body: dict[str, Any], retry: bool = False) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers={"Retry-After": RETRY_AFTER_S} if retry else None)
@@ -91,6 +115,12 @@ def router(ingest: AlertIngest) -> APIRouter:
     async def handle(request: Request, work: Callable[[bytes], Any]) -> JSONResponse:
         try:
             body = await ingest.body(request)
+        except Rejected as exc:
+            return _reply(exc.status, {"error": exc.message, "errors": exc.errors})
+        return await handle_body(body, work)
+
+    async def handle_body(body: bytes, work: Callable[[bytes], Any]) -> JSONResponse:
+        try:
             return await work(body)
         except Rejected as exc:
             return _reply(exc.status, {"error": exc.message, "errors": exc.errors})
@@ -144,6 +174,37 @@ def router(ingest: AlertIngest) -> APIRouter:
             return _reply(503, {"status": "unavailable", "message": f"{exc}; retry later", "errors": []}, retry=True)
         return _reply(202, {"status": "success", "message": "Event processed", "dedup_key": key})
 
+    async def heartbeat(name: str, request: Request) -> JSONResponse:
+        """A beat for the monitor `name`: it stays quiet while beats come within its interval plus
+        grace. Any small JSON body is accepted (Alertmanager's notification of its Watchdog), or
+        none; a notification that the Watchdog *resolved* is not a beat: it means the
+        always-firing alert stopped, which is what the monitor is there to notice."""
+
+        async def work(body: bytes) -> JSONResponse:
+            ingest.beat_credentials(request, body)
+            monitor = ingest.monitors.get(name)
+            if monitor is None:
+                raise Rejected(404, f"no heartbeat monitor {name[:80]!r} in warroom.yaml (heartbeats)")
+            if body:
+                try:
+                    data = limits.loads(body)
+                except limits.Unacceptable as exc:
+                    raise Rejected(400, f"body: {exc}") from None
+                if isinstance(data, dict) and data.get("status") == "resolved":
+                    return _reply(200, {"status": "ignored", "heartbeat": name,
+                                        "reason": "a resolved notification is not a beat"})
+            await heartbeats.beat(await ingest.client(), monitor, ingest.policy, ingest.task_queue)
+            return _reply(200, {"status": "accepted", "heartbeat": name,
+                                "workflow": heartbeats.workflow_id(name)})
+
+        try:
+            body = await ingest.body(request, limit=HEARTBEAT_MAX_BYTES, may_be_empty=True)
+        except Rejected as exc:
+            return _reply(exc.status, {"error": exc.message, "errors": exc.errors})
+        return await handle_body(body, work)
+
+    routes.add_api_route("/v1/heartbeat/{name}", heartbeat, methods=["POST"],
+                         summary="A heartbeat monitor's beat (a dead-man's switch)")
     routes.add_api_route("/v1/alerts/pagerduty", from_pagerduty, methods=["POST"], summary="PagerDuty Events API v2")
     routes.add_api_route(
         "/v2/enqueue", from_pagerduty, methods=["POST"], summary="PagerDuty Events API v2 (its own path)"

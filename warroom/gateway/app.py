@@ -13,7 +13,7 @@ from temporalio.client import Client
 
 from warroom import __version__
 from warroom.config import Settings
-from warroom.config_file import WarroomConfig, load_config
+from warroom.config_file import WarroomConfig, heartbeat_problems, load_config
 from warroom.gateway import alerts, api, chat, report, status, web
 from warroom.gateway.alerts import AlertIngest
 from warroom.gateway.bounds import BoundedJson
@@ -24,6 +24,7 @@ from warroom.outbox import Outbox, OutboxRow
 from warroom.policy import Policy, load_policy
 from warroom.temporal.connection import Unavailable, connect
 from warroom.tokens import TokenStore, tokens_file
+from warroom.yamlfile import ConfigError
 
 
 class TemporalLink:
@@ -76,7 +77,9 @@ def create_app(
     app.state.temporal = link
     outbox = Outbox(settings.outbox_path)
     policy = policy or load_policy(settings.runbooks)
-    config = config or load_config(settings.config_file)
+    config = config or load_config(settings.config_file, services=policy.runbooks)
+    if problems := heartbeat_problems(config, policy.runbooks, bounded=False):  # a file's bounds: load_config
+        raise ConfigError(problems)  # a monitor whose incident could not open would 5xx its beats
     desk = Desk(link.client, policy, settings.task_queue, settings.runbooks)
     identities = Identities(config.api, TokenStore(tokens_file(settings, config)), policy)
     secret = config.api.session_secret.value() if config.api.session_secret else None
@@ -90,7 +93,8 @@ def create_app(
     app.include_router(web.router(web.Web(desk, policy, config.api, links or SignInLinks(), _oauth(config),
                                           identities)))
     app.mount("/static", StaticFiles(directory=web.HERE / "static"), name="static")
-    app.include_router(alerts.router(AlertIngest(config.ingest, policy, link.client, settings.task_queue)))
+    app.include_router(alerts.router(AlertIngest(config.ingest, policy, link.client, settings.task_queue,
+                                                 config.heartbeats)))
     app.include_router(status.router(policy, link.client, settings.runbooks / "templates" / "page"))
     app.include_router(report.router(policy, link.client))
     app.include_router(chat.router(config.chat, policy, desk))

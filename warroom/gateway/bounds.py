@@ -11,7 +11,7 @@ from typing import Any
 from warroom import limits
 
 MAX_BODY = 1_048_576  # a review document is at most 200 000 characters
-OWN_PARSERS = ("/v1/alerts/", "/v2/enqueue", "/v1/chat/")
+OWN_PARSERS = ("/v1/alerts/", "/v2/enqueue", "/v1/chat/", "/v1/heartbeat/")
 
 
 class BoundedJson:
