@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 
 from activities.http import heartbeating
+from activities.metered import counted
 from warroom.delivery import Delivery, Recipient
 from warroom.publicpage import PublicUpdate
 
@@ -93,7 +94,8 @@ class IncidentChannels(ABC):
 
 
 class ChannelActivities:
-    """The activities; each heartbeats while its provider works (workflows/attempts.py says why)."""
+    """The activities; each heartbeats while its provider works (workflows/attempts.py says why)
+    and counts its outcome (activities/metered.py: warroom_deliveries_total, the lateness histogram)."""
 
     def __init__(
         self, pager: Pager, notifier: Notifier, messenger: Messenger, ticketing: Ticketing, statuspage: StatusPage,
@@ -104,37 +106,37 @@ class ChannelActivities:
 
     @activity.defn(name="page")
     async def page(self, delivery: Delivery) -> None:
-        async with heartbeating():
+        async with heartbeating(), counted(delivery.channel, delivery.due_at):
             await self.pager.page(delivery)
 
     @activity.defn(name="notify")
     async def notify(self, delivery: Delivery) -> None:
-        async with heartbeating():
+        async with heartbeating(), counted(delivery.channel, delivery.due_at):
             await self.notifier.notify(delivery)
 
     @activity.defn(name="remind")
     async def remind(self, delivery: Delivery) -> None:
-        async with heartbeating():
+        async with heartbeating(), counted(delivery.channel, delivery.due_at):
             await self.messenger.remind(delivery)
 
     @activity.defn(name="open_ticket")
     async def open_ticket(self, delivery: Delivery) -> None:
-        async with heartbeating():
+        async with heartbeating(), counted(delivery.channel, delivery.due_at):
             await self.ticketing.open_ticket(delivery)
 
     @activity.defn(name="publish_status")
     async def publish_status(self, update: PublicUpdate) -> None:
-        async with heartbeating():
+        async with heartbeating(), counted("statuspage"):
             await self.statuspage.publish(update)
 
     @activity.defn(name="open_channel")
     async def open_channel(self, request: OpenChannel) -> str:
-        async with heartbeating():
+        async with heartbeating(), counted("incident_channel"):
             return await self.channels.open(request)
 
     @activity.defn(name="post_to_channel")
     async def post_to_channel(self, request: ChannelPost) -> None:
-        async with heartbeating():
+        async with heartbeating(), counted("incident_channel"):
             await self.channels.post(request)
 
     def all(self) -> list:

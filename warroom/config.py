@@ -10,6 +10,9 @@ WARROOM_DATA_DIR          outbox, dev-server database, logs        (.warroom)
 WARROOM_RUNBOOKS          policy.yaml, oncall.yaml, services/      (runbooks)
 WARROOM_TASK_QUEUE        the worker's task queue                  (warroom)
 WARROOM_CONFIG            warroom.yaml: source auth, providers     (warroom.yaml)
+WARROOM_METRICS_PORT      the worker's Prometheus /metrics port     (unset: off; the gateway always has /metrics)
+WARROOM_TEMPORAL_METRICS_PORT  the Temporal SDK's own /metrics port (unset: off)
+WARROOM_METRICS_HOST      the address both metrics servers bind     (0.0.0.0)
 
 Standard library and pydantic only: the CLI reads these without importing the Temporal SDK.
 """
@@ -37,6 +40,10 @@ class Settings(BaseModel):
     runbooks: Path = Path("runbooks")
     task_queue: str = TASK_QUEUE
     config_file: Path = Path("warroom.yaml")
+    # Off unless set: two workers on one host would fight over a default port (README "Metrics")
+    metrics_port: int | None = None
+    temporal_metrics_port: int | None = None
+    metrics_host: str = "0.0.0.0"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -47,6 +54,9 @@ class Settings(BaseModel):
             "runbooks": os.environ.get("WARROOM_RUNBOOKS"),
             "task_queue": os.environ.get("WARROOM_TASK_QUEUE"),
             "config_file": os.environ.get("WARROOM_CONFIG"),
+            "metrics_port": os.environ.get("WARROOM_METRICS_PORT"),
+            "temporal_metrics_port": os.environ.get("WARROOM_TEMPORAL_METRICS_PORT"),
+            "metrics_host": os.environ.get("WARROOM_METRICS_HOST"),
         }
         values = {k: v for k, v in env.items() if v}
         values.update({k: v for k, v in overrides.items() if v is not None})

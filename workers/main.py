@@ -27,6 +27,7 @@ from activities.slack_channel import SlackIncidentChannels
 from activities.smtp import SmtpNotifier
 from activities.throttle import ThrottledPager
 from activities.webhook import WebhookProvider
+from warroom import metrics
 from warroom.config import Settings
 from warroom.config_file import (
     AtlassianConfig,
@@ -139,9 +140,16 @@ async def run_until_stopped(settings: Settings) -> None:
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event, client: Client | None = None) -> None:
-    """Run until `stop` is set, then finish in-flight tasks and return."""
+    """Run until `stop` is set, then finish in-flight tasks and return. With WARROOM_METRICS_PORT,
+    /metrics is served on it meanwhile (a worker has no web server of its own; README "Metrics")."""
     client = client or await connect(settings)
     await ensure_search_attributes(client)
     worker = build_worker(client, settings)
-    async with worker:
-        await stop.wait()
+    scraped = metrics.serve(settings.metrics_port, settings.metrics_host) if settings.metrics_port else None
+    try:
+        async with worker:
+            await stop.wait()
+    finally:
+        if scraped is not None:  # its port freed for the next worker in this process (`warroom up`, tests)
+            await asyncio.to_thread(scraped.shutdown)
+            scraped.server_close()

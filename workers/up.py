@@ -171,6 +171,7 @@ async def _run(settings: Settings, temporal_port: int, ui_port: int, http_port: 
             f"  Temporal UI http://{host}:{ui_port}/namespaces/{client.namespace}/workflows\n"
             f"  gateway     {url}/healthz  (REST API: {url}/docs, alerts: /v1/alerts/…, chat: /v1/chat/…)\n"
             f"  status page {url}/status   report: {url}/report\n"
+            f"  metrics     {url}/metrics  (Prometheus: the gateway's and the worker's series)\n"
             f"  outbox      {settings.outbox_path}\n"
             f"  CLI login   {logins}  (acting as {operator}; an admin token: warroom … --as HANDLE)\n"
             f"Ctrl-C stops all three.",

@@ -17,6 +17,7 @@ signal-with-start to the monitor's HeartbeatWorkflow.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
-from warroom import limits
+from warroom import limits, metrics
 from warroom.alerts import alertmanager, generic, grafana, pagerduty
 from warroom.alerts.events import AlertBatch
 from warroom.config_file import Heartbeat, Ingest
@@ -91,9 +92,11 @@ class AlertIngest:
             ]
             raise Rejected(422, "invalid payload", errors) from None
 
-    async def signal(self, batch: AlertBatch) -> None:
-        """Signal-with-start the batch's alert group; Unavailable when Temporal does not take it."""
+    async def signal(self, batch: AlertBatch, received: float) -> None:
+        """Signal-with-start the batch's alert group; Unavailable when Temporal does not take it.
+        `received` (perf_counter) starts the ingest latency, observed once Temporal has the signal."""
         await signal_group(await self.client(), batch, self.policy, self.task_queue)
+        metrics.ALERT_INGEST.labels(source=batch.source).observe(time.perf_counter() - received)
 
     def beat_credentials(self, request: Request, body: bytes) -> None:
         """A beat carries an alert source's credentials, no new kind: a Standard Webhooks
@@ -137,10 +140,12 @@ def router(ingest: AlertIngest) -> APIRouter:
         signed delivery (its id, or its signature): the group ignores a replay of one it has seen."""
 
         async def receive(request: Request) -> JSONResponse:
+            received = time.perf_counter()
+
             async def work(body: bytes) -> JSONResponse:
                 authenticate(request, body)
                 batch = ingest.parse(body, model).to_batch().model_copy(update={"request_id": delivery(request)})
-                await ingest.signal(batch)
+                await ingest.signal(batch, received)
                 return _reply(200, {"status": "accepted", "group": batch.group_id, "alerts": len(batch.alerts)})
 
             return await handle(request, work)
@@ -158,12 +163,13 @@ def router(ingest: AlertIngest) -> APIRouter:
 
     async def from_pagerduty(request: Request) -> JSONResponse:
         """Answers exactly as PagerDuty's Events API v2 does."""
+        received = time.perf_counter()
         try:
             body = await ingest.body(request)
             event: pagerduty.Event = ingest.parse(body, pagerduty.Event)
             service = auth.pagerduty(ingest.config.pagerduty, event.routing_key)
             key = event.key()
-            await ingest.signal(event.to_batch(key, service))
+            await ingest.signal(event.to_batch(key, service), received)
         except Rejected as exc:
             message = "Event object is invalid" if exc.status in (400, 422) else exc.message
             return _reply(400 if exc.status == 422 else exc.status,

@@ -19,6 +19,7 @@ from warroom.gateway.alerts import AlertIngest
 from warroom.gateway.bounds import BoundedJson
 from warroom.gateway.desk import Desk
 from warroom.gateway.identity import Identities
+from warroom.gateway.metrics import install as install_metrics
 from warroom.gateway.session import SESSION_MAX_AGE_S, SignInLinks, session_key
 from warroom.outbox import Outbox, OutboxRow
 from warroom.policy import Policy, load_policy
@@ -87,6 +88,7 @@ def create_app(
                        session_cookie="warroom_session", max_age=SESSION_MAX_AGE_S, same_site="lax",
                        https_only=config.api.secure_cookies)
     app.add_middleware(BoundedJson)
+    install_metrics(app, link.client)  # /metrics, unauthenticated like /healthz; its middleware outermost
     api.install_errors(app)
     api.install_auth(app)
     app.include_router(api.router(desk, identities))

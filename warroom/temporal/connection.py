@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import cache
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -14,6 +15,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 
 from warroom.commands.base import Refused
@@ -55,16 +57,34 @@ def unavailable(exc: RPCError) -> Unavailable:
     )
 
 
+@cache
+def sdk_runtime(bind_address: str) -> Runtime:
+    """The SDK's runtime with its own Prometheus endpoint (workflow task latency, poll and slot
+    counts, RPC errors: what shows a worker falling behind). A runtime owns core threads and binds
+    its port: one per process and address, never one per connect."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
+        bind_address=bind_address, counters_total_suffix=True, durations_as_seconds=True)))
+
+
+def runtime_for(settings: Settings) -> Runtime | None:
+    """WARROOM_TEMPORAL_METRICS_PORT's runtime, or None: the SDK's default runtime, no metrics."""
+    if settings.temporal_metrics_port is None:
+        return None
+    return sdk_runtime(f"{settings.metrics_host}:{settings.temporal_metrics_port}")
+
+
 async def connect(settings: Settings) -> Client:
     """The one way every process connects: where and how from warroom.temporal.target (Temporal's
-    client configuration, warroom's aliases over it); any failure is Unavailable, in one line."""
+    client configuration, warroom's aliases over it), the SDK's metrics runtime when configured;
+    any failure is Unavailable, in one line."""
     try:
         options = connect_options(settings)
     except TemporalConfigError as exc:
         raise Unavailable(str(exc)) from None
     try:
         return await Client.connect(
-            **options, data_converter=pydantic_data_converter, interceptors=[TracingInterceptor()]
+            **options, data_converter=pydantic_data_converter, interceptors=[TracingInterceptor()],
+            runtime=runtime_for(settings),
         )
     except (RuntimeError, RPCError) as exc:
         raise Unavailable(f"cannot reach Temporal at {describe(options)}: {reason(exc, options)}") from None

@@ -4,6 +4,7 @@ Reads are queries on the live workflow, or its result once it has closed."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime
 
@@ -24,6 +25,7 @@ from warroom.commands.base import Command, Refused
 from warroom.commands.verbs import Declare, PostUpdate, Publish
 from warroom.delivery import exercise_mark
 from warroom.policy import Policy
+from warroom.severity import Severity
 from warroom.state import BRAIN_VERSION, IncidentState, Stage, new_incident_id, normalize_incident_id
 from warroom.temporal import board
 from warroom.temporal.connection import QUERY_TIMEOUT, Unavailable, UnknownIncident, answered, of_type, unavailable
@@ -192,6 +194,20 @@ async def list_incidents(client: Client, query: str, limit: int = 200) -> list[I
             raise Refused(f"query: {exc.message}") from None
         raise unavailable(exc) from None
     return rows
+
+
+async def open_by_severity(client: Client) -> dict[str, int]:
+    """How many real incidents stand open (running, not resolved) at each severity: one visibility
+    count per severity, as the board's own query would list them."""
+    async def count(severity: Severity) -> int:
+        query = incident_query(severity.value, None, None, False, game_day=False)
+        try:
+            return (await client.count_workflows(f'{query} AND {board.STATUS.name}!="resolved"')).count
+        except RPCError as exc:
+            raise unavailable(exc) from None
+
+    severities = list(Severity)
+    return dict(zip([s.value for s in severities], await asyncio.gather(*map(count, severities)), strict=True))
 
 
 def incident_query(
