@@ -7,13 +7,17 @@ idempotency key as PagerDuty does); each gateway keeps a data directory of its o
 throttled (`throttle_per_minute`), so every on-call person gets a storm of pages from all three
 workers: the limit must hold for the person, not per worker. Counted afterwards, as a user would:
 every alert opened its incident; no action ran twice; nothing due was missed; every page the
-throttle held went out in a bundle; no person got more pages in a minute than the limit allows.
+throttle held went out in a bundle; no page reached the outbox without the person's throttle
+letting it through; and no person's throttle let more through in a minute than the limit (told
+by its history's event times: the outbox's own times add the delivery's delays, which a kill
+makes seconds long).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import random
 import secrets
 import tempfile
@@ -23,17 +27,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from temporalio.client import Client
 
 from tests.workflow.chaos import QUEUE, Cluster, Outcome, _count, connect, view
 from tests.workflow.harness import Harness
 from warroom.actions import SPEC, Channel
-from warroom.outbox import Outbox, OutboxRow
+from warroom.outbox import Outbox
 from warroom.policy import load_policy
-from warroom.throttle import WINDOW
+from warroom.temporal.throttle import workflow_id as throttle_workflow_id
+from warroom.throttle import WINDOW, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 BEARER_ENV = "WARROOM_SCALEOUT_BEARER"
 DELIVERY_SLACK = timedelta(seconds=15)  # a page admitted at once may reach the outbox later (a kill)
+CLOCK_SKEW = timedelta(seconds=1)  # between the throttle's clock (a task's start) and its events' times
 # A held page waits at most one WINDOW: its bundle is due when the oldest of the person's last
 # `per_minute` pages leaves the window, and that page was in the window when it was held.
 
@@ -58,7 +65,7 @@ class ScaleOutcome(Outcome):
     pages: int = 0  # pager rows, bundles included
     bundles: int = 0
     held_lost: list[str] = field(default_factory=list)  # pages the throttle held that no bundle carried
-    over_limit: list[str] = field(default_factory=list)  # more than the limit to one person in a minute
+    over_limit: list[str] = field(default_factory=list)  # let through past the limit, or round the throttle
 
 
 def config(per_minute: int) -> str:
@@ -168,11 +175,39 @@ async def _throttle(harness: Harness, incidents: list[str], outbox: Outbox, per_
             for handle in done.targets:
                 if (incident, key, handle) not in direct and f"({incident}:{key})" not in bundled.get(handle, ""):
                     outcome.held_lost.append(f"{incident} {key} {handle}")
-    by_person: dict[str, list[OutboxRow]] = {}
-    for row in pages:
-        by_person.setdefault(row.recipient, []).append(row)
-    for person, rows in by_person.items():
-        times = sorted(r.created_at for r in rows)
+    for person in sorted({r.recipient for r in pages}):
+        sends, bundles = await _decisions(harness.client, person)
+        for row in (r for r in pages if r.recipient == person):  # nothing went round the throttle
+            if row.action_key.startswith("throttled:"):
+                continue
+            if f"{row.incident}:{row.action_key}" not in sends:
+                outcome.over_limit.append(f"{person}: {row.incident} {row.action_key} paged without the throttle")
+        times = sorted([*sends.values(), *bundles])
         for first, last in zip(times, times[per_minute:], strict=False):  # per_minute + 1 pages
-            if last - first < WINDOW - DELIVERY_SLACK:
-                outcome.over_limit.append(f"{person}: {per_minute + 1} pages within {last - first}")
+            if last - first < WINDOW - CLOCK_SKEW:
+                outcome.over_limit.append(f"{person}: {per_minute + 1} pages let through within {last - first}")
+
+
+async def _decisions(client: Client, person: str) -> tuple[dict[str, datetime], list[datetime]]:
+    """What the person's throttle let through, from its history (every run): when each page it
+    answered SEND was admitted, by key, and when each bundle was sent."""
+    sends: dict[str, datetime] = {}
+    bundles: list[datetime] = []
+    workflow_id = throttle_workflow_id(person, QUEUE)
+    async for execution in client.list_workflows(f'WorkflowId="{workflow_id}"'):
+        history = await client.get_workflow_handle(workflow_id, run_id=execution.run_id).fetch_history()
+        accepted: dict[int, tuple[str, datetime]] = {}
+        for event in history.events:
+            at = event.event_time.ToDatetime(UTC)
+            if event.HasField("workflow_execution_update_accepted_event_attributes"):
+                request = event.workflow_execution_update_accepted_event_attributes.accepted_request
+                accepted[event.event_id] = (json.loads(request.input.args.payloads[0].data)["key"], at)
+            elif event.HasField("workflow_execution_update_completed_event_attributes"):
+                done = event.workflow_execution_update_completed_event_attributes
+                key, admitted = accepted[done.accepted_event_id]
+                if json.loads(done.outcome.success.payloads[0].data) == Verdict.send:
+                    sends.setdefault(key, admitted)
+            elif (event.HasField("activity_task_scheduled_event_attributes")
+                  and event.activity_task_scheduled_event_attributes.activity_type.name == "page_bundle"):
+                bundles.append(at)
+    return sends, bundles
