@@ -26,7 +26,7 @@ import httpx
 from activities import http
 from activities.channels import Tracker
 from warroom.config_file import JiraConfig, SecretRef
-from warroom.tracker import TrackerIssue, TrackerKind, TrackerRef, TrackerState
+from warroom.tracker import TrackerIssue, TrackerKind, TrackerRef, TrackerState, jira_state
 
 PROVIDER = "jira"
 SUMMARY_MAX = 255
@@ -47,10 +47,6 @@ def adf(text: str) -> dict[str, Any]:
         for line in (line.strip() for line in text.splitlines()) if line
     ]
     return {"type": "doc", "version": 1, "content": paragraphs}
-
-
-def state_of(category: str) -> TrackerState:
-    return TrackerState.done if category == "done" else TrackerState.open
 
 
 def _category(issue: Any) -> str:
@@ -113,7 +109,7 @@ class JiraCloud(Tracker):
         issues = found.get("issues") if isinstance(found, dict) else None
         if not issues:
             return None
-        return self._ref(issues[0], state_of(_category(issues[0])))
+        return self._ref(issues[0], jira_state(_category(issues[0])))
 
     async def create_issue(self, issue: TrackerIssue) -> TrackerRef:
         existing = await self.find(issue.key)
@@ -130,7 +126,7 @@ class JiraCloud(Tracker):
 
     async def set_state(self, ref: TrackerRef, state: TrackerState) -> None:
         issue = await self._call("GET", f"/rest/api/3/issue/{ref.id}", params={"fields": "status"})
-        if state_of(_category(issue)) is state:
+        if jira_state(_category(issue)) is state:
             return
         answer = await self._call("GET", f"/rest/api/3/issue/{ref.id}/transitions")
         transitions = [t for t in (answer or {}).get("transitions") or [] if isinstance(t, dict)]

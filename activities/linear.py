@@ -27,10 +27,9 @@ from temporalio.exceptions import ApplicationError
 from activities import http
 from activities.channels import Tracker
 from warroom.config_file import LinearConfig, SecretRef
-from warroom.tracker import TrackerIssue, TrackerKind, TrackerRef, TrackerState
+from warroom.tracker import TrackerIssue, TrackerKind, TrackerRef, TrackerState, linear_state
 
 PROVIDER = "linear"
-DONE_TYPES = frozenset({"completed", "canceled"})
 TARGETS = {TrackerState.done: ("completed",), TrackerState.open: ("unstarted", "backlog", "started")}
 RETRIED_CODES = frozenset({"RATELIMITED"})
 
@@ -47,10 +46,6 @@ UPDATE = ("mutation WarroomIssueUpdate($id: String!, $input: IssueUpdateInput!) 
 def issue_id_for(key: str) -> str:
     """The issue's own id, the same for every attempt with this idempotency key."""
     return str(uuid.UUID(bytes=hashlib.sha256(f"warroom:{key}".encode()).digest()[:16], version=4))
-
-
-def state_of(state_type: str) -> TrackerState:
-    return TrackerState.done if state_type in DONE_TYPES else TrackerState.open
 
 
 class Linear(Tracker):
@@ -101,7 +96,7 @@ class Linear(Tracker):
     def _ref(self, issue: Any) -> TrackerRef:
         try:
             return TrackerRef(kind=self.kind, id=str(issue["id"]), key=str(issue["identifier"]), url=str(issue["url"]),
-                              state=state_of(str((issue.get("state") or {}).get("type", ""))))
+                              state=linear_state(str((issue.get("state") or {}).get("type", ""))))
         except (KeyError, TypeError, AttributeError):
             raise http.retryable(f"{PROVIDER}: an issue without id, identifier and url") from None
 

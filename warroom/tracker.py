@@ -33,6 +33,20 @@ class TrackerState(StrEnum):
     done = "done"
 
 
+LINEAR_DONE_TYPES = frozenset({"completed", "canceled"})
+
+
+def jira_state(category: str) -> TrackerState:
+    """A Jira status category key (`new`, `indeterminate`, `done`) as warroom's state."""
+    return TrackerState.done if category == "done" else TrackerState.open
+
+
+def linear_state(state_type: str) -> TrackerState:
+    """A Linear workflow state's type (`triage`, `backlog`, `unstarted`, `started`, `completed`,
+    `canceled`) as warroom's state."""
+    return TrackerState.done if state_type in LINEAR_DONE_TYPES else TrackerState.open
+
+
 class TrackerRef(Frozen):
     """The issue there. `state` is what warroom last set there or heard from there: a webhook that
     reports exactly that is the echo of warroom's own change (or a repeat) and changes nothing."""
