@@ -111,7 +111,8 @@ class FakeJira:
         fields = body["fields"]
         assert fields["project"] == {"key": JIRA_PROJECT}, fields["project"]
         assert fields["issuetype"] == {"name": "Task"}, fields["issuetype"]
-        assert isinstance(fields["summary"], str) and 0 < len(fields["summary"]) <= 255 and "\n" not in fields["summary"]
+        summary = fields["summary"]
+        assert isinstance(summary, str) and 0 < len(summary) <= 255 and "\n" not in summary, summary
         check_adf(fields["description"])
         assert all(isinstance(label, str) and " " not in label for label in fields["labels"]), fields["labels"]
         issue_id = str(next(self.ids))
