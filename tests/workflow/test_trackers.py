@@ -36,7 +36,7 @@ from tests.providers.fake_trackers import (
 )
 from tests.providers.fakes import FakeService
 from tests.workflow.harness import Harness, gateway, new_settings, scaled
-from warroom.action_items import AddItem, CompleteItem, ItemState
+from warroom.action_items import AddItem, CompleteItem, ItemState, ReopenItem
 from warroom.config_file import load_config
 from warroom.temporal import items as remote_items
 from workers.main import build_worker
@@ -213,6 +213,13 @@ async def test_an_item_closed_in_linear_is_done_here_and_done_here_closes_it_the
             assert linear.by_identifier(item.tracker.key)["state"]["type"] == "completed"
             echo = await t.deliver("/v1/tracker/linear", linear.webhooks[-1])
             assert echo.json()["status"] == "ignored", echo.text
+
+            await t.until(second.id, lambda i: i.status == "done")
+            reopened = await remote_items.change_item(t.h.client, second.id, ReopenItem(
+                actor="bob", reason="the alert fires on the wrong pool"), policy=t.h.policy)  # `action reopen`
+            assert reopened.status == "open"
+            await t.until(second.id, lambda i: i.history[-1].text == f"Linear {item.tracker.key} moved to open")
+            assert linear.by_identifier(item.tracker.key)["state"]["name"] == "Todo"
 
 
 def _jira_body(**fields: Any) -> bytes:
