@@ -1,4 +1,4 @@
-"""The four channels an incident speaks through, one abstract base each (as Netflix Dispatch's
+"""The channels an incident speaks through, one abstract base each (as Netflix Dispatch's
 plugins), and the activities that hand a Delivery to whichever provider the worker was given.
 
 Providers raise to have Temporal retry (its retry policy, never a loop of their own); a
@@ -16,6 +16,7 @@ from activities.http import heartbeating
 from activities.metered import counted
 from warroom.delivery import Delivery, Recipient
 from warroom.publicpage import PublicUpdate
+from warroom.tracker import TrackerIssue, TrackerKind, TrackerRef, TrackerState
 
 
 class Pager(ABC):
@@ -40,10 +41,25 @@ class Messenger(ABC):
 
 
 class Ticketing(ABC):
-    """Opens a ticket in the team's normal workflow (SEV4: nobody is paged)."""
+    """Opens a ticket in the team's normal workflow (SEV4: nobody is paged). A tracker answers with
+    the issue it opened, which the incident's timeline links to; the outbox and a webhook with None."""
 
     @abstractmethod
-    async def open_ticket(self, delivery: Delivery) -> None: ...
+    async def open_ticket(self, delivery: Delivery) -> TrackerRef | None: ...
+
+
+class Tracker(ABC):
+    """The team's issue tracker (Jira Cloud, Linear): action items live there as issues too, kept in
+    step both ways (warroom.tracker). Both calls are idempotent: `create_issue` finds the issue an
+    earlier attempt opened for the same key, `set_state` does nothing when the issue is there already."""
+
+    kind: TrackerKind
+
+    @abstractmethod
+    async def create_issue(self, issue: TrackerIssue) -> TrackerRef: ...
+
+    @abstractmethod
+    async def set_state(self, ref: TrackerRef, state: TrackerState) -> None: ...
 
 
 class StatusPage(ABC):
@@ -128,9 +144,9 @@ class ChannelActivities:
             await self.messenger.remind(delivery)
 
     @activity.defn(name="open_ticket")
-    async def open_ticket(self, delivery: Delivery) -> None:
+    async def open_ticket(self, delivery: Delivery) -> TrackerRef | None:
         async with heartbeating(), counted(delivery.channel, delivery.due_at):
-            await self.ticketing.open_ticket(delivery)
+            return await self.ticketing.open_ticket(delivery)
 
     @activity.defn(name="publish_status")
     async def publish_status(self, update: PublicUpdate) -> None:

@@ -22,6 +22,7 @@ from activities.channels import (
 from activities.outbox import OutboxProvider
 from warroom.delivery import Delivery, Recipient
 from warroom.publicpage import PublicUpdate
+from warroom.tracker import TrackerRef
 
 PUBLIC = Recipient(handle="status-page", name="public status page")
 
@@ -65,10 +66,10 @@ class GameDayGuard(Pager, Notifier, Messenger, Ticketing, StatusPage, IncidentCh
             return await self.outbox.remind(delivery)
         await self.real.remind(delivery)  # type: ignore[attr-defined]
 
-    async def open_ticket(self, delivery: Delivery) -> None:
+    async def open_ticket(self, delivery: Delivery) -> TrackerRef | None:
         if delivery.game_day:
             return await self.outbox.open_ticket(delivery)
-        await self.real.open_ticket(delivery)  # type: ignore[attr-defined]
+        return await self.real.open_ticket(delivery)  # type: ignore[attr-defined]
 
     async def open(self, request: OpenChannel) -> str:
         if request.game_day:

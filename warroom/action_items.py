@@ -22,6 +22,7 @@ from warroom.durations import format_duration
 from warroom.limits import sane_due
 from warroom.policy import Policy
 from warroom.state import Done, Model, TimelineEvent, normalize_incident_id
+from warroom.tracker import TrackerIssue, TrackerRef, TrackerState
 
 ItemStatus = Literal["open", "done", "cancelled"]
 _ITEM_ID = re.compile(r"^(INC-[0-9A-HJKMNP-TV-Z]{5})-A([1-9][0-9]*)$")
@@ -65,6 +66,7 @@ class ItemState(Model):
     completed_at: AwareDatetime | None = None
     done: dict[str, Done] = {}
     history: tuple[TimelineEvent, ...] = ()
+    tracker: TrackerRef | None = None  # its issue in Jira or Linear, when the worker has a tracker
 
     def record(self, at: datetime, actor: str, kind: str, text: str, **changes: object) -> ItemState:
         event = TimelineEvent(at=at, actor=actor, kind=kind, text=text)
@@ -79,6 +81,12 @@ class ItemState(Model):
 
     def on_time(self) -> bool:
         return self.status == "done" and self.completed_at is not None and self.completed_at <= self.due_at
+
+    @property
+    def tracker_state(self) -> TrackerState:
+        """What its tracker issue should be: done once the item is closed here (done or cancelled:
+        either way nobody is to work on it), open while it is chased."""
+        return TrackerState.done if self.closed else TrackerState.open
 
 
 class ItemCommand(Model):
@@ -168,7 +176,69 @@ class SnoozeItem(ItemCommand):
         )
 
 
-ItemUpdate = Annotated[CompleteItem | CancelItem | ReassignItem | SnoozeItem, Field(discriminator="verb")]
+class ReopenItem(ItemCommand):
+    """A done or cancelled item is work again: chased from where it was (its due date stands, so one
+    already past escalates at once), and its tracker issue reopened."""
+
+    verb: Literal["reopen"] = "reopen"
+    reason: Annotated[str, AfterValidator(_nonblank)]
+
+    def check(self, item: ItemState, policy: Policy, now: datetime) -> None:
+        check_actor(self.actor, policy)
+        if not item.closed:
+            raise Refused(f"{item.id} is open")
+
+    def apply(self, item: ItemState, policy: Policy, now: datetime) -> ItemState:
+        return item.record(now, self.actor, "reopened", f"reopened: {self.reason}", status="open", completed_at=None)
+
+
+class TrackerReport(ItemCommand):
+    """The item's tracker issue was closed or reopened there (its signed webhook, actor
+    `system:jira` or `system:linear`). Refused, so nothing is written, when it reports the state
+    warroom already knows the issue to have (the echo of warroom's own change, or a repeat), or
+    when it is older than the last change applied from there (webhooks arrive out of order)."""
+
+    verb: Literal["tracker"] = "tracker"
+    state: TrackerState
+    at: AwareDatetime
+    by: str = Field(max_length=200)
+
+    def check(self, item: ItemState, policy: Policy, now: datetime) -> None:
+        check_actor(self.actor, policy)
+        ref = item.tracker
+        if ref is None:
+            raise Refused(f"{item.id} has no tracker issue")
+        if ref.reported_at is not None and self.at <= ref.reported_at:
+            raise Refused(f"{ref.name}: a later change ({ref.reported_at.isoformat()}) was already applied")
+        if ref.state is self.state:
+            raise Refused(f"{ref.name} is {self.state.value} as warroom knows it: nothing to do")
+
+    def apply(self, item: ItemState, policy: Policy, now: datetime) -> ItemState:
+        assert item.tracker is not None
+        ref = item.tracker.model_copy(update={"state": self.state, "reported_at": self.at})
+        by = f" by {self.by}" if self.by else ""
+        if self.state is TrackerState.open:
+            if not item.closed:  # moved between open states there: nothing changes here
+                return item.record(now, self.actor, "tracker", f"{ref.name} reopened{by}", tracker=ref)
+            return item.record(now, self.actor, "reopened", f"reopened in {ref.name}{by}", tracker=ref,
+                               status="open", completed_at=None)
+        if item.closed:  # cancelled here, closed there before warroom's own move arrived
+            return item.record(now, self.actor, "tracker", f"{ref.name} closed{by}", tracker=ref)
+        when = "on time" if now <= item.due_at else f"{format_duration(now - item.due_at)} late"
+        return item.record(now, self.actor, "done", f"done {when}: closed in {ref.name}{by}", tracker=ref,
+                           status="done", completed_at=now)
+
+
+ItemUpdate = Annotated[
+    CompleteItem | CancelItem | ReassignItem | SnoozeItem | ReopenItem | TrackerReport, Field(discriminator="verb")
+]
+
+
+def reopens(command: ItemCommand) -> bool:
+    """Would this command make a closed item open again (a run that ended must then start anew)?"""
+    return isinstance(command, ReopenItem) or (
+        isinstance(command, TrackerReport) and command.state is TrackerState.open
+    )
 
 
 def manager_of(handle: str, policy: Policy) -> str | None:
@@ -231,6 +301,20 @@ def item_carried_out(item: ItemState, action: Action, at: datetime) -> ItemState
     return item.record(at, "warroom", action.kind, f"{action.kind} {', '.join(action.targets)}: {action.reason}",
                        done={**item.done, action.key: done})
 
+
+
+def item_issue(item: ItemState) -> TrackerIssue:
+    """The item as an issue in the team's tracker; its id is the idempotency key."""
+    return TrackerIssue(
+        key=item.id,
+        title=f"{item.title} ({item.id})",
+        text="\n".join([
+            f"Action item {item.id} from incident {item.incident_id} (R-PIR-23).",
+            f"Owner: {item.owner}; due {item.due.isoformat()}.",
+            "warroom chases it until it is done: closing this issue marks it done there, and "
+            f"`warroom action done {item.id}` closes this issue.",
+        ]),
+    )
 
 
 def item_delivery(item: ItemState, policy: Policy, action: Action) -> Delivery:

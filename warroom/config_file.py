@@ -223,6 +223,52 @@ class AtlassianConfig(_Http):
         )
 
 
+class JiraConfig(_Http):
+    """Jira Cloud REST API v3: action items (and, with `ticket: {type: tracker}`, SEV4 tickets) as
+    issues of one project; basic auth with an Atlassian account's e-mail and API token. The site's
+    admin webhook, registered with `webhook_secret`, reports issues closed and reopened there to
+    POST /v1/tracker/jira."""
+
+    type: Literal["jira"]
+    base_url: str  # the site: https://your-company.atlassian.net
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")  # the account the API token belongs to
+    api_token: SecretRef
+    project: str = Field(pattern=r"^[A-Z][A-Z0-9_]{1,9}$")  # the project key, e.g. OPS
+    issue_type: str = Field(default="Task", min_length=1, max_length=60)
+    labels: tuple[Annotated[str, Field(pattern=r"^[^\s]{1,255}$")], ...] = ("warroom",)
+    webhook_secret: SecretRef | None = None  # the admin webhook's secret: X-Hub-Signature
+
+    def summary(self) -> str:
+        hook = f", webhook secret ${self.webhook_secret.env}" if self.webhook_secret else ", no webhook secret"
+        return (f"jira {self.base_url} project {self.project} ({self.issue_type}; {self.email},"
+                f" API token ${self.api_token.env}{hook})")
+
+
+class LinearConfig(_Http):
+    """Linear's GraphQL API: action items (and, with `ticket: {type: tracker}`, SEV4 tickets) as
+    issues of one team; a personal API key. Its webhook, with `webhook_secret` as signing secret,
+    reports issues closed and reopened there to POST /v1/tracker/linear."""
+
+    type: Literal["linear"]
+    api_key: SecretRef  # lin_api_…
+    team_id: str = Field(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+    base_url: str = "https://api.linear.app"
+    webhook_secret: SecretRef | None = None  # the webhook's signing secret: Linear-Signature
+
+    def summary(self) -> str:
+        hook = f", webhook secret ${self.webhook_secret.env}" if self.webhook_secret else ", no webhook secret"
+        return f"linear {self.base_url} team {self.team_id} (API key ${self.api_key.env}{hook})"
+
+
+class TrackerTicketConfig(Frozen):
+    """SEV4 tickets as issues in `providers.tracker` (Jira or Linear), linked from the timeline."""
+
+    type: Literal["tracker"]
+
+    def summary(self) -> str:
+        return "tracker (an issue in providers.tracker)"
+
+
 def _without_query(url: str) -> str:
     return url.split("?", 1)[0]
 
@@ -244,27 +290,37 @@ def _by_type(variants: tuple[type[BaseModel], ...]) -> WrapValidator:
 _PAGERS = (OutboxPager, PagerDutyConfig, OpsgenieConfig, WebhookPager)
 _EMAIL = (OutboxConfig, SmtpConfig, SlackConfig, SlackWebhookConfig, WebhookConfig)
 _CHAT = (OutboxConfig, SlackConfig, SlackWebhookConfig, WebhookConfig)
-_TICKET = (OutboxConfig, WebhookConfig)
+_TICKET = (OutboxConfig, WebhookConfig, TrackerTicketConfig)
 _STATUS = (BuiltinStatusConfig, AtlassianConfig, WebhookConfig)
+_TRACKER = (JiraConfig, LinearConfig)
 
 PagerProvider = Annotated[Union[_PAGERS], Field(discriminator="type"), _by_type(_PAGERS)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
 EmailProvider = Annotated[Union[_EMAIL], Field(discriminator="type"), _by_type(_EMAIL)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
 ChatProvider = Annotated[Union[_CHAT], Field(discriminator="type"), _by_type(_CHAT)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
 TicketProvider = Annotated[Union[_TICKET], Field(discriminator="type"), _by_type(_TICKET)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
 StatusProvider = Annotated[Union[_STATUS], Field(discriminator="type"), _by_type(_STATUS)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
+TrackerProvider = Annotated[Union[_TRACKER], Field(discriminator="type"), _by_type(_TRACKER)]  # type: ignore[valid-type]  # noqa: UP007 - a Union of a tuple of types
 
 CHANNELS = ("pager", "email", "chat", "ticket", "statuspage")
 
 
 class Providers(Frozen):
     """Which provider serves each channel: the outbox for the four message channels and the
-    built-in page for the status page unless configured otherwise."""
+    built-in page for the status page unless configured otherwise. `tracker` is optional: with
+    it, every action item is also an issue there, kept in step both ways."""
 
     pager: PagerProvider = OutboxPager(type="outbox")
     email: EmailProvider = OutboxConfig(type="outbox")
     chat: ChatProvider = OutboxConfig(type="outbox")
     ticket: TicketProvider = OutboxConfig(type="outbox")
     statuspage: StatusProvider = BuiltinStatusConfig(type="builtin")
+    tracker: TrackerProvider | None = None
+
+    @model_validator(mode="after")
+    def _tracker_for_tickets(self) -> Providers:
+        if isinstance(self.ticket, TrackerTicketConfig) and self.tracker is None:
+            raise ValueError("ticket: type tracker needs a providers.tracker (jira or linear)")
+        return self
 
 
 class SlackChat(Frozen):

@@ -209,6 +209,9 @@ VERBS: tuple[Verb, ...] = (
          command="done", params=(_p("note", "what was done"),), who="its owner"),
     Verb(("action", "cancel"), "Cancel it, with a reason.", "POST", "/v1/action-items/{item}/cancel", subject="item",
          command="cancel", params=(_p("reason", "why it is not needed", required=True),)),
+    Verb(("action", "reopen"), "Reopen a done or cancelled item, with a reason: it is chased again (and its tracker "
+         "issue reopened).", "POST", "/v1/action-items/{item}/reopen", subject="item", command="reopen",
+         params=(_p("reason", "why it is not done after all", required=True),)),
     Verb(("action", "reassign"), "Give it to someone else.", "POST", "/v1/action-items/{item}/reassign",
          subject="item", command="reassign", params=(_p("owner", "the new owner", required=True),)),
     Verb(("action", "snooze"), "Move the due date later, with a reason.", "POST", "/v1/action-items/{item}/snooze",

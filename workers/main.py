@@ -19,6 +19,8 @@ from activities.exercises import GameDayActivities
 from activities.gameday import GameDayGuard
 from activities.heartbeats import HeartbeatActivities
 from activities.incidents import IncidentActivities
+from activities.jira import JiraCloud
+from activities.linear import Linear
 from activities.opsgenie import OpsgeniePager
 from activities.outbox import OutboxProvider
 from activities.pagerduty import PagerDutyPager
@@ -26,18 +28,22 @@ from activities.slack import SlackMessenger, SlackWebhookMessenger
 from activities.slack_channel import SlackIncidentChannels
 from activities.smtp import SmtpNotifier
 from activities.throttle import ThrottledPager
+from activities.tracking import TrackerActivities, TrackerTicketing
 from activities.webhook import WebhookProvider
 from warroom import metrics
 from warroom.config import Settings
 from warroom.config_file import (
     AtlassianConfig,
     BuiltinStatusConfig,
+    JiraConfig,
+    LinearConfig,
     OpsgenieConfig,
     OutboxConfig,
     PagerDutyConfig,
     SlackConfig,
     SlackWebhookConfig,
     SmtpConfig,
+    TrackerTicketConfig,
     WebhookConfig,
     load_config,
 )
@@ -73,7 +79,15 @@ PROVIDERS: dict[type, type] = {
     SmtpConfig: SmtpNotifier,
     WebhookConfig: WebhookProvider,
     AtlassianConfig: AtlassianStatuspage,
+    JiraConfig: JiraCloud,
+    LinearConfig: Linear,
 }
+
+
+def tracker(settings: Settings) -> TrackerActivities:
+    """The tracker of warroom.yaml's `providers.tracker`, if any (action items' issues)."""
+    config = load_config(settings.config_file).providers.tracker
+    return TrackerActivities(PROVIDERS[type(config)].from_config(config) if config else None)  # type: ignore[attr-defined]
 
 
 def channels(client: Client, settings: Settings) -> ChannelActivities:
@@ -88,6 +102,8 @@ def channels(client: Client, settings: Settings) -> ChannelActivities:
         return PROVIDERS[type(config)].from_config(config)  # type: ignore[attr-defined]
 
     def build(config: object, per_minute: int | None = None) -> Any:
+        if isinstance(config, TrackerTicketConfig):  # SEV4 tickets as issues of providers.tracker
+            return GameDayGuard(TrackerTicketing(real(providers.tracker)), outbox)
         if isinstance(config, BuiltinStatusConfig):  # public too: exercises stay off it (R-GAME-25)
             return GameDayGuard(BuiltinStatusPage(client, settings.task_queue), outbox)
         provider = outbox if isinstance(config, OutboxConfig) else real(config)
@@ -125,7 +141,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=channels(client, settings).all() + IncidentActivities(door).all() + GameDayActivities(door).all()
-        + HeartbeatActivities(door).all(),
+        + HeartbeatActivities(door).all() + tracker(settings).all(),
         workflow_runner=RUNNER,
         max_concurrent_workflow_tasks=8,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),

@@ -31,6 +31,12 @@ DELIVERY: dict[str, Any] = {
                                 maximum_attempts=MAX_ATTEMPTS),
 }
 
+TRACKER: dict[str, Any] = {  # an item's tracker issue: wanted, but no reminder waits two hours for Jira
+    **DELIVERY,
+    "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                                maximum_attempts=20),  # ≈ 7 min; then recorded, and tried again next wake
+}
+
 TOOL: dict[str, Any] = {  # an operator's own tool (a game day's fault injection): tried, never waited on
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3),

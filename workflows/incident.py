@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from warroom.publicpage import public_update
     from warroom.state import IncidentState
     from warroom.temporal import board
+    from warroom.tracker import TrackerRef
     from warroom.views import CommandResult, IncidentView, checklist
     from workflows.attempts import CALL, DELIVERY
     from workflows.channel_archive import ArchiveLater, ChannelArchiveWorkflow
@@ -39,6 +40,7 @@ DELIVER = {  # how each channel's actions leave the workflow (warroom.actions.SP
     Channel.ticket: ChannelActivities.open_ticket,
 }
 CONTINUE_AFTER_EVENTS = 1000  # v8: a restarted worker replays at most this much of an incident
+TICKET_LINK = "ticket-link"  # the patch: a tracker's SEV4 ticket is linked from the timeline
 SERIAL = frozenset({Channel.incident_channel, Channel.status})  # posts read in order: one at a time
 
 
@@ -190,9 +192,12 @@ class IncidentWorkflow:
                 )
             else:
                 message = delivery_for(self.state, self.policy, action)
-                await workflow.execute_activity_method(
+                opened = await workflow.execute_activity_method(
                     DELIVER[action.spec.channel], message, summary=summary, **options
                 )
+                if isinstance(opened, TrackerRef) and workflow.patched(TICKET_LINK):  # a SEV4 ticket in Jira/Linear
+                    self.state = self.state.record(workflow.now(), "warroom", "ticket",
+                                                   f"ticket opened as {opened.name}: {opened.url}")
         except ActivityError as exc:
             cause = exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)
             failure = f"could not {action.kind} {', '.join(action.audience)} for {action.key}: {cause}"

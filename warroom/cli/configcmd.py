@@ -51,6 +51,8 @@ def check(file: Path | None, require_env: bool) -> int:
         if isinstance(provider, PagerOptions) and provider.throttle_per_minute:
             summary += f", at most {provider.throttle_per_minute} pages a minute per person"
         print(f"  {channel:<10} {summary}")
+    if config.providers.tracker is not None:
+        print(f"  {'tracker':<10} {config.providers.tracker.summary()}")
     for monitor in config.heartbeats:
         every = f"every {format_duration(monitor.interval)} (+{format_duration(monitor.grace)} grace)"
         print(f"  heartbeat  {monitor.name}: POST /v1/heartbeat/{monitor.name} {every},"

@@ -96,10 +96,13 @@ def items(found: list[dict[str, Any]]) -> None:
     if not found:
         console.print("no action items")
         return
-    table = _table("id", "owner", "due", "status", "title")
+    tracked = any(item.get("tracker") for item in found)
+    table = _table("id", "owner", "due", "status", "title", *(("tracker",) if tracked else ()))
     for item in found:
         overdue = item["status"] == "open" and datetime.fromisoformat(item["due_at"]) < now
-        table.add_row(item["id"], item["owner"], item["due"], "overdue" if overdue else item["status"], item["title"])
+        issue = (item.get("tracker") or {}).get("url", "")  # its Jira or Linear issue, when it has one
+        table.add_row(item["id"], item["owner"], item["due"], "overdue" if overdue else item["status"], item["title"],
+                      *((issue,) if tracked else ()))
     console.print(table)
 
 

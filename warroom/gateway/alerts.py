@@ -108,7 +108,7 @@ class AlertIngest:
             auth.header_auth(self.config.alertmanager, request.headers, "heartbeat (ingest.alertmanager)")
 
 
-def _reply(status: int, body: dict[str, Any], retry: bool = False) -> JSONResponse:
+def reply(status: int, body: dict[str, Any], retry: bool = False) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers={"Retry-After": RETRY_AFTER_S} if retry else None)
 
 
@@ -119,18 +119,18 @@ def router(ingest: AlertIngest) -> APIRouter:
         try:
             body = await ingest.body(request)
         except Rejected as exc:
-            return _reply(exc.status, {"error": exc.message, "errors": exc.errors})
+            return reply(exc.status, {"error": exc.message, "errors": exc.errors})
         return await handle_body(body, work)
 
     async def handle_body(body: bytes, work: Callable[[bytes], Any]) -> JSONResponse:
         try:
             return await work(body)
         except Rejected as exc:
-            return _reply(exc.status, {"error": exc.message, "errors": exc.errors})
+            return reply(exc.status, {"error": exc.message, "errors": exc.errors})
         except auth.AuthError as exc:
-            return _reply(exc.status, {"error": str(exc), "errors": []})
+            return reply(exc.status, {"error": str(exc), "errors": []})
         except Unavailable as exc:
-            return _reply(503, {"error": f"{exc}; retry later", "errors": []}, retry=True)
+            return reply(503, {"error": f"{exc}; retry later", "errors": []}, retry=True)
 
     def source(
         path: str, summary: str, model: type[BaseModel], authenticate: Callable[[Request, bytes], None],
@@ -146,7 +146,7 @@ def router(ingest: AlertIngest) -> APIRouter:
                 authenticate(request, body)
                 batch = ingest.parse(body, model).to_batch().model_copy(update={"request_id": delivery(request)})
                 await ingest.signal(batch, received)
-                return _reply(200, {"status": "accepted", "group": batch.group_id, "alerts": len(batch.alerts)})
+                return reply(200, {"status": "accepted", "group": batch.group_id, "alerts": len(batch.alerts)})
 
             return await handle(request, work)
 
@@ -172,13 +172,13 @@ def router(ingest: AlertIngest) -> APIRouter:
             await ingest.signal(event.to_batch(key, service), received)
         except Rejected as exc:
             message = "Event object is invalid" if exc.status in (400, 422) else exc.message
-            return _reply(400 if exc.status == 422 else exc.status,
+            return reply(400 if exc.status == 422 else exc.status,
                           {"status": "invalid event", "message": message, "errors": exc.errors or [exc.message]})
         except auth.AuthError as exc:
-            return _reply(exc.status, {"status": "invalid event", "message": str(exc), "errors": [str(exc)]})
+            return reply(exc.status, {"status": "invalid event", "message": str(exc), "errors": [str(exc)]})
         except Unavailable as exc:
-            return _reply(503, {"status": "unavailable", "message": f"{exc}; retry later", "errors": []}, retry=True)
-        return _reply(202, {"status": "success", "message": "Event processed", "dedup_key": key})
+            return reply(503, {"status": "unavailable", "message": f"{exc}; retry later", "errors": []}, retry=True)
+        return reply(202, {"status": "success", "message": "Event processed", "dedup_key": key})
 
     async def heartbeat(name: str, request: Request) -> JSONResponse:
         """A beat for the monitor `name`: it stays quiet while beats come within its interval plus
@@ -197,16 +197,16 @@ def router(ingest: AlertIngest) -> APIRouter:
                 except limits.Unacceptable as exc:
                     raise Rejected(400, f"body: {exc}") from None
                 if isinstance(data, dict) and data.get("status") == "resolved":
-                    return _reply(200, {"status": "ignored", "heartbeat": name,
+                    return reply(200, {"status": "ignored", "heartbeat": name,
                                         "reason": "a resolved notification is not a beat"})
             await heartbeats.beat(await ingest.client(), monitor, ingest.policy, ingest.task_queue)
-            return _reply(200, {"status": "accepted", "heartbeat": name,
+            return reply(200, {"status": "accepted", "heartbeat": name,
                                 "workflow": heartbeats.workflow_id(name)})
 
         try:
             body = await ingest.body(request, limit=HEARTBEAT_MAX_BYTES, may_be_empty=True)
         except Rejected as exc:
-            return _reply(exc.status, {"error": exc.message, "errors": exc.errors})
+            return reply(exc.status, {"error": exc.message, "errors": exc.errors})
         return await handle_body(body, work)
 
     routes.add_api_route("/v1/heartbeat/{name}", heartbeat, methods=["POST"],

@@ -14,7 +14,7 @@ from temporalio.client import Client
 from warroom import __version__
 from warroom.config import Settings
 from warroom.config_file import WarroomConfig, heartbeat_problems, load_config
-from warroom.gateway import alerts, api, chat, report, status, web
+from warroom.gateway import alerts, api, chat, report, status, trackers, web
 from warroom.gateway.alerts import AlertIngest
 from warroom.gateway.bounds import BoundedJson
 from warroom.gateway.desk import Desk
@@ -95,8 +95,9 @@ def create_app(
     app.include_router(web.router(web.Web(desk, policy, config.api, links or SignInLinks(), _oauth(config),
                                           identities)))
     app.mount("/static", StaticFiles(directory=web.HERE / "static"), name="static")
-    app.include_router(alerts.router(AlertIngest(config.ingest, policy, link.client, settings.task_queue,
-                                                 config.heartbeats)))
+    ingest = AlertIngest(config.ingest, policy, link.client, settings.task_queue, config.heartbeats)
+    app.include_router(alerts.router(ingest))
+    app.include_router(trackers.router(ingest, config.providers.tracker, policy, link.client))
     app.include_router(status.router(policy, link.client, settings.runbooks / "templates" / "page"))
     app.include_router(report.router(policy, link.client))
     app.include_router(chat.router(config.chat, policy, desk))

@@ -1,4 +1,4 @@
-"""Authenticating alert sources, each the way it signs its requests. Constant-time comparisons;
+"""Authenticating alert sources and trackers' webhooks, each the way it signs its requests. Constant-time comparisons;
 401 when credentials are missing (or the source is not configured), 403 when they are wrong.
 Nothing here logs a secret or echoes one back."""
 
@@ -10,9 +10,11 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 
 from warroom import limits
-from warroom.config_file import GrafanaAuth, HeaderAuth, PagerDutyAuth, StandardWebhooksAuth
+from warroom.config_file import GrafanaAuth, HeaderAuth, PagerDutyAuth, SecretRef, StandardWebhooksAuth
+from warroom.durations import format_duration
 
 TOLERANCE_S = 300  # signed timestamps older or newer than 5 minutes are replays
 
@@ -82,9 +84,53 @@ def grafana(config: GrafanaAuth | None, headers: Mapping[str, str], body: bytes,
             raise _missing(f"{config.timestamp_header} header required")
         _fresh(stamp, now)
         signed = stamp.encode() + b":" + body
+    _hex_hmac(secret, signed, signature)
+
+
+def _hex_hmac(secret: str, signed: bytes, given: str) -> None:
+    """`given` is the hex HMAC-SHA256 of `signed` with `secret` (Grafana, Jira, Linear sign so)."""
     expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    if not _equal(signature.strip().lower(), expected):
+    if not _equal(given.strip().lower(), expected):
         raise _wrong("signature does not match")
+
+
+def _configured(secret: SecretRef | None, source: str, field: str) -> str:
+    if secret is None:
+        raise _missing(f"{source}: no webhook secret is configured in warroom.yaml ({field})")
+    value = secret.value()
+    if value is None:
+        raise _missing(f"{source}: ${secret.env} is not set on the gateway")
+    return value
+
+
+def jira(secret: SecretRef | None, headers: Mapping[str, str], body: bytes) -> None:
+    """A Jira Cloud admin webhook registered with a secret: `X-Hub-Signature: sha256=<hex
+    HMAC-SHA256 of the body>` (the WebSub form). Jira signs no timestamp header; the body's own
+    `timestamp` is checked by the caller once parsed."""
+    key = _configured(secret, "jira", "providers.tracker.webhook_secret")
+    given = headers.get("x-hub-signature", "")
+    if not given:
+        raise _missing("X-Hub-Signature header required")
+    method, _, digest = given.partition("=")
+    if method.strip().lower() != "sha256":
+        raise _wrong("X-Hub-Signature must be sha256=<hex>")
+    _hex_hmac(key, body, digest)
+
+
+def linear(secret: SecretRef | None, headers: Mapping[str, str], body: bytes) -> None:
+    """Linear: `Linear-Signature: <hex HMAC-SHA256 of the body>` with the webhook's signing secret;
+    the body's `webhookTimestamp` is checked by the caller once parsed."""
+    key = _configured(secret, "linear", "providers.tracker.webhook_secret")
+    given = headers.get("linear-signature", "")
+    if not given:
+        raise _missing("Linear-Signature header required")
+    _hex_hmac(key, body, given)
+
+
+def fresh(sent: datetime, tolerance: timedelta, field: str, now: datetime | None = None) -> None:
+    """A signed body's own timestamp, within `tolerance` of now: an older one is a replay."""
+    if abs((now or datetime.now(UTC)) - sent) > tolerance:
+        raise _wrong(f"{field} is more than {format_duration(tolerance)} away from now")
 
 
 def pagerduty(config: PagerDutyAuth | None, routing_key: str) -> str:

@@ -69,7 +69,7 @@ class Desk:
             item_id = normalize_item_id(subject or "")
         except ValueError as exc:
             raise Invalid([("item", str(exc))]) from None
-        return await items.change_item(client, item_id, command, update_id=request_id)
+        return await items.change_item(client, item_id, command, update_id=request_id, policy=self.policy)
 
     async def preview(self, verb: Verb, subject: str | None, body: Mapping[str, Any], caller: Caller) -> str:
         """The message a previewable verb would send; nothing is sent or recorded."""

@@ -30,9 +30,10 @@ ITEM_STATUS = SearchAttributeKey.for_keyword("ActionItemStatus")
 ITEM_OWNER = SearchAttributeKey.for_keyword("ActionItemOwner")
 ITEM_DUE = SearchAttributeKey.for_datetime("ActionItemDue")
 ITEM_INCIDENT = SearchAttributeKey.for_keyword("ActionItemIncident")
+ITEM_TRACKER = SearchAttributeKey.for_keyword("ActionItemTracker")  # `jira:<issue id>`: a webhook finds its item
 
 INCIDENT_KEYS = (SEVERITY, STATUS, COMMANDER, SERVICE, DETECTED_AT, RESOLVED_AT, GAME_DAY)
-ITEM_KEYS = (ITEM_STATUS, ITEM_OWNER, ITEM_DUE, ITEM_INCIDENT)
+ITEM_KEYS = (ITEM_STATUS, ITEM_OWNER, ITEM_DUE, ITEM_INCIDENT, ITEM_TRACKER)
 
 
 def search_attributes(state: IncidentState) -> TypedSearchAttributes:
@@ -92,4 +93,5 @@ def item_search_attributes(item: ItemState) -> TypedSearchAttributes:
         SearchAttributePair(ITEM_OWNER, item.owner),
         SearchAttributePair(ITEM_DUE, item.due_at),
         SearchAttributePair(ITEM_INCIDENT, item.incident_id),
+        *([SearchAttributePair(ITEM_TRACKER, item.tracker.search_value)] if item.tracker else []),
     ])
