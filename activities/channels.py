@@ -115,15 +115,23 @@ class ChannelActivities:
 
     def __init__(
         self, pager: Pager, notifier: Notifier, messenger: Messenger, ticketing: Ticketing, statuspage: StatusPage,
-        channels: IncidentChannels,
+        channels: IncidentChannels, bundles: Pager | None = None,
     ):
+        """`bundles` sends a throttle's bundled page: the pager without the throttle (it is
+        `pager` itself when nothing is throttled)."""
         self.pager, self.notifier, self.messenger, self.ticketing = pager, notifier, messenger, ticketing
-        self.statuspage, self.channels = statuspage, channels
+        self.statuspage, self.channels, self.bundles = statuspage, channels, bundles or pager
 
     @activity.defn(name="page")
     async def page(self, delivery: Delivery) -> None:
         async with heartbeating(), counted(delivery.channel, delivery.due_at):
             await self.pager.page(delivery)
+
+    @activity.defn(name="page_bundle")
+    async def page_bundle(self, bundle: Delivery) -> None:
+        """The pages a person's throttle held, as one page (workflows/throttle.py)."""
+        async with heartbeating(), counted(bundle.channel, bundle.due_at):
+            await self.bundles.page(bundle)
 
     @activity.defn(name="notify")
     async def notify(self, delivery: Delivery) -> None:
@@ -156,5 +164,5 @@ class ChannelActivities:
             await self.channels.post(request)
 
     def all(self) -> list:
-        return [self.page, self.notify, self.remind, self.open_ticket, self.publish_status, self.open_channel,
-                self.post_to_channel]
+        return [self.page, self.page_bundle, self.notify, self.remind, self.open_ticket, self.publish_status,
+                self.open_channel, self.post_to_channel]

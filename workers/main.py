@@ -57,9 +57,10 @@ from workflows.game_day import GameDayWorkflow
 from workflows.heartbeat import HeartbeatWorkflow
 from workflows.incident import IncidentWorkflow
 from workflows.status_page import StatusPageWorkflow
+from workflows.throttle import PagerThrottleWorkflow
 
 WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow, ActionItemWorkflow, ChannelArchiveWorkflow,
-             GameDayWorkflow, HeartbeatWorkflow]
+             GameDayWorkflow, HeartbeatWorkflow, PagerThrottleWorkflow]
 
 # Our models are pure and deterministic: pass them through the sandbox instead of re-importing
 # pydantic for every workflow run.
@@ -95,6 +96,7 @@ def channels(client: Client, settings: Settings) -> ChannelActivities:
     real provider behind the game-day guard (R-GAME-25: exercises go to the outbox)."""
     providers = load_config(settings.config_file).providers
     outbox = OutboxProvider(Outbox(settings.outbox_path))
+    door = Door(client, settings.task_queue)
 
     def real(config: object) -> object:
         return PROVIDERS[type(config)].from_config(config)  # type: ignore[attr-defined]
@@ -106,7 +108,7 @@ def channels(client: Client, settings: Settings) -> ChannelActivities:
             return GameDayGuard(BuiltinStatusPage(client, settings.task_queue), outbox)
         provider = outbox if isinstance(config, OutboxConfig) else real(config)
         if per_minute:
-            provider = ThrottledPager(provider, per_minute, settings.data_dir / "throttle.sqlite")  # type: ignore
+            provider = ThrottledPager(provider, door.admit_page, per_minute)  # type: ignore[arg-type]
         # exercises go to the outbox before any throttle: never bundled with real pages
         return provider if isinstance(config, OutboxConfig) else GameDayGuard(provider, outbox)
 
@@ -118,6 +120,7 @@ def channels(client: Client, settings: Settings) -> ChannelActivities:
     return ChannelActivities(
         channels=incident_channels,
         pager=build(providers.pager, providers.pager.throttle_per_minute),
+        bundles=build(providers.pager),
         notifier=build(providers.email),
         messenger=build(providers.chat),
         ticketing=build(providers.ticket),

@@ -1,6 +1,7 @@
 """Record the incident histories that tests/workflow/test_replay.py replays on every run.
 
-    .venv/bin/python -m tests.histories.record
+    .venv/bin/python -m tests.histories.record                          # every scenario
+    .venv/bin/python -m tests.histories.record pager_throttle_bundles   # only those named
 
 Files are named by the brain version they were recorded under (v1-…, v3-…) and old ones are
 kept: a history recorded before a change and replayed after it is what proves that running
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -168,10 +170,28 @@ async def game_day_at_speed(h: Harness) -> str:
     return exercise
 
 
+async def pager_throttle_bundles(h: Harness) -> str:
+    """Five pages for bob under a limit of two (the minute scaled to 3 s): two admitted, three
+    held and sent as one bundle by bob's PagerThrottleWorkflow."""
+    from activities.outbox import OutboxProvider
+    from activities.throttle import ThrottledPager
+    from warroom.delivery import Delivery, Recipient
+    from warroom.temporal.door import Door
+    from warroom.temporal.throttle import workflow_id
+
+    pager = ThrottledPager(OutboxProvider(h.outbox), Door(h.client, h.settings.task_queue).admit_page, 2, 3 * s)
+    bob = Recipient.of("bob", h.policy.roster)
+    for i in range(1, 6):
+        await pager.page(Delivery(incident_id="INC-REC0T", action_key=f"ack:repage:{i}", channel="pager",
+                                  recipients=(bob,), subject=f"[INC-REC0T] page {i}", text=f"PAGE {i}"))
+    await h.wait_rows("INC-REC0T", lambda rows: any(r.action_key.startswith("throttled:") for r in rows))
+    return workflow_id("bob", h.settings.task_queue)
+
+
 SCENARIOS = [
     sev1_full_lifecycle, sev2_upgrade_downgrade_flags, sev4_ticket_closes_without_review, continued_as_new,
     customer_update_to_the_status_page, alert_group_opens_and_folds, action_item_chased_until_done,
-    game_day_at_speed,
+    game_day_at_speed, pager_throttle_bundles,
 ]
 
 
@@ -188,7 +208,8 @@ async def main() -> None:
             settings = new_settings(Path(tmp), env.client)
             async with build_worker(env.client, settings):
                 h = Harness(client=env.client, settings=settings, policy=policy)
-                for scenario in SCENARIOS:
+                wanted = set(sys.argv[1:])  # names of scenarios to record again; none: all
+                for scenario in [x for x in SCENARIOS if not wanted or x.__name__ in wanted]:
                     incident = await scenario(h)
                     first = await h.client.get_workflow_handle(incident, run_id=None).describe()
                     history = await h.client.get_workflow_handle(incident, run_id=first.run_id).fetch_history()

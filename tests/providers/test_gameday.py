@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from activities.channels import Messenger, Notifier, Pager, StatusPage, Ticketing
@@ -15,7 +16,7 @@ from warroom.config import Settings
 from warroom.delivery import Delivery
 from warroom.outbox import Outbox
 from warroom.publicpage import PublicUpdate
-from workers.main import channels
+from workers.main import build_worker, channels
 
 
 class Real(Pager, Notifier, Messenger, Ticketing, StatusPage):
@@ -63,12 +64,14 @@ async def test_game_day_deliveries_go_to_the_outbox_and_real_ones_to_the_provide
 
 def config(tmp_path: Path, text: str) -> Settings:
     (tmp_path / "warroom.yaml").write_text(text)
-    return Settings(data_dir=tmp_path / "data", config_file=tmp_path / "warroom.yaml")
+    return Settings(data_dir=tmp_path / "data", config_file=tmp_path / "warroom.yaml",
+                    task_queue=f"test-{uuid.uuid4().hex[:12]}")
 
 
-async def test_the_worker_guards_every_real_provider_and_throttles_the_pager(tmp_path, monkeypatch):
+async def test_the_worker_guards_every_real_provider_and_throttles_the_pager(tmp_path, monkeypatch, temporal_env):
     """channels() from a warroom.yaml selecting PagerDuty (throttled) and webhooks: a game-day page,
-    notice and status update reach no server; a real page does."""
+    notice and status update reach no server; a real page does, once its person's throttle (a
+    workflow, run by the worker) lets it through."""
     monkeypatch.setenv("WARROOM_TEST_PD_KEY", "R0UT1NGKEY0000000000000000000001")
     monkeypatch.setenv("WARROOM_TEST_HOOK", "whsec_dGVzdHRlc3R0ZXN0dGVzdA==")
     with FakeService(lambda r: Answer(202, {"status": "success", "message": "Event processed"})) as service:
@@ -85,7 +88,7 @@ providers:
   statuspage: {{type: webhook, url: "{service.url}/status", secret: {{env: WARROOM_TEST_HOOK}}}}
 """,
         )
-        built = channels(None, settings)  # type: ignore[arg-type]
+        built = channels(temporal_env.client, settings)
         assert isinstance(built.pager, GameDayGuard) and isinstance(built.pager.real, ThrottledPager)
         assert isinstance(built.pager.real.inner, PagerDutyPager) and built.pager.real.limit == 3
         assert isinstance(built.messenger, OutboxProvider) and isinstance(built.ticketing, OutboxProvider)
@@ -96,5 +99,6 @@ providers:
         assert service.seen() == []
         assert [r.channel for r in Outbox(settings.outbox_path).read()] == ["pager", "email", "status"]
 
-        await built.pager.page(delivery("bob"))
+        async with build_worker(temporal_env.client, settings):
+            await built.pager.page(delivery("bob"))
         assert [r.path for r in service.seen()] == ["/v2/enqueue"]

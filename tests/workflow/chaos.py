@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -38,6 +39,7 @@ from warroom.brain import decide
 from warroom.config import Settings
 from warroom.outbox import Outbox
 from warroom.temporal import incidents as remote
+from warroom.views import IncidentView
 from workers.up import dev_server_command
 
 WARROOM = str(Path(sys.executable).parent / "warroom")
@@ -83,10 +85,12 @@ def _free_port() -> int:
 class Cluster:
     """One dev server (its SQLite file in `root`) and at most one `warroom worker` at a time."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, env: dict[str, str] | None = None):
         self.root, self.port, self.ui_port = root, _free_port(), _free_port()
         self.server: subprocess.Popen | None = None
-        self.worker: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []  # every worker started, the newest last
+        self.gateways: list[subprocess.Popen] = []
+        self.env = {**os.environ, "WARROOM_DATA_DIR": str(root), "WARROOM_TASK_QUEUE": QUEUE, **(env or {})}
         self.outages: list[tuple[float, float | None]] = []  # (down, up) on the monotonic clock
         self.log = open(root / "processes.log", "ab")  # noqa: SIM115 - closed in stop()
 
@@ -108,10 +112,32 @@ class Cluster:
                 await asyncio.sleep(0.1)
         raise RuntimeError("the dev server did not start")
 
-    def start_worker(self) -> None:
-        env = {**os.environ, "WARROOM_TEMPORAL_ADDRESS": self.address, "WARROOM_DATA_DIR": str(self.root),
-               "WARROOM_TASK_QUEUE": QUEUE}
-        self.worker = subprocess.Popen([WARROOM, "worker"], env=env, stdout=self.log, stderr=self.log)
+    @property
+    def worker(self) -> subprocess.Popen | None:
+        return self.workers[-1] if self.workers else None
+
+    def start_worker(self) -> subprocess.Popen:
+        env = {**self.env, "WARROOM_TEMPORAL_ADDRESS": self.address}
+        self.workers.append(subprocess.Popen([WARROOM, "worker"], env=env, stdout=self.log, stderr=self.log))
+        return self.workers[-1]
+
+    async def start_gateway(self, data_dir: Path) -> str:
+        """A `warroom serve` of its own (its own data directory, as a replica has); its URL once
+        /healthz says it reaches Temporal."""
+        port = _free_port()
+        env = {**self.env, "WARROOM_TEMPORAL_ADDRESS": self.address, "WARROOM_DATA_DIR": str(data_dir)}
+        self.gateways.append(subprocess.Popen([WARROOM, "serve", "--port", str(port)], env=env,
+                                              stdout=self.log, stderr=self.log))
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                try:
+                    if (await http.get(f"{url}/healthz")).status_code == 200:
+                        return url
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError("the gateway did not come up")
 
     def down(self) -> None:
         self.outages.append((time.monotonic(), None))
@@ -127,7 +153,8 @@ class Cluster:
             process.wait()
 
     def stop(self) -> None:
-        self.kill(self.worker)
+        for process in self.workers + self.gateways:
+            self.kill(process)
         self.kill(self.server)
         self.log.close()
 
@@ -214,15 +241,15 @@ async def _count(harness: Harness, incidents: list[str], cluster: Cluster, outco
     wall_offset = time.time() - time.monotonic()
     outages = [(d + wall_offset, (u or time.monotonic()) + wall_offset) for d, u in cluster.outages]
     for incident in incidents:
-        view = await remote.view(harness.client, incident)
-        state = view.state
+        state = (await view(harness.client, incident)).state
         sent = {k: d for k, d in state.done.items() if _delivered(d.kind)}
         due = [a.key for a in decide(state, harness.policy, now - timedelta(seconds=1)).actions
                if a.spec.channel is not Channel.internal]
         failed = [k for k, d in sent.items() if d.failed]
         outcome.expected += len(sent) + len(due)
         outcome.delivered += len(sent) - len(failed)
-        outcome.missed += [f"{incident} {k}" for k in due + failed]
+        why = [e.text for e in state.timeline if e.kind == "delivery-failed"]
+        outcome.missed += [f"{incident} {k}" for k in due] + [f"{incident} {k} failed: {why}" for k in failed]
         outcome.duplicates += await _duplicates(harness.client, incident)
     for row in Outbox(cluster.root / "outbox.sqlite").read():
         if row.due_at is None or row.incident not in incidents:
@@ -233,6 +260,17 @@ async def _count(harness: Harness, incidents: list[str], cluster: Cluster, outco
         # an outage that began before it went out and ended after (or just before) its deadline
         excuse = max([due] + [up for down, up in outages if down <= out and up >= due - 2])
         outcome.excess.append(max(0.0, out - excuse))
+
+
+async def view(client: Client, incident: str) -> IncidentView:
+    """The incident's view, asked again when the answer fails (a query on a worker starved of CPU
+    trips the SDK's 2-s deadlock detector): a user would ask again too."""
+    for _ in range(10):
+        try:
+            return await remote.view(client, incident)
+        except Exception:  # noqa: BLE001 - any failure of the query: ask again
+            await asyncio.sleep(1)
+    return await remote.view(client, incident)
 
 
 def _delivered(kind: ActionKind) -> bool:

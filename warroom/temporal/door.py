@@ -11,7 +11,8 @@ from warroom.alerts.events import AlertBatch
 from warroom.commands import Command, Declare
 from warroom.gamedays.rotation import Served
 from warroom.policy import Policy
-from warroom.temporal import alerts, gamedays, incidents, items
+from warroom.temporal import alerts, gamedays, incidents, items, throttle
+from warroom.throttle import Page, Verdict
 from warroom.views import CommandResult, IncidentView
 
 
@@ -39,3 +40,6 @@ class Door:
 
     async def served(self, team: str) -> list[Served]:
         return await gamedays.served(self.client, self.task_queue, team)
+
+    async def admit_page(self, page: Page) -> Verdict:
+        return await throttle.admit(self.client, page, self.task_queue)
