@@ -183,6 +183,11 @@ class Override(Frozen):
     actor: str | None = None  # who recorded it; none: written into oncall.yaml
     recorded_at: AwareDatetime | None = None
 
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)  # compared as instants, never as one zone's wall clock
+
     @model_validator(mode="after")
     def _ordered(self) -> Override:
         if self.end <= self.start:
@@ -221,25 +226,37 @@ class Shift(Frozen):
 def on_duty(layers: tuple[Rotation, ...], overrides: Iterable[Override], at: datetime) -> Duty:
     """Who is on call at `at`: the highest layer holding the shift gives the primary and the
     secondary (a layer of one lends its secondary from the next layer down); then the overrides
-    covering `at` apply, in the order recorded. A base rotation alone reads exactly as before
-    layers and overrides existed, so incidents already running replay unchanged."""
+    covering `at` apply, in the order recorded. Where the secondary took the primary, the next in
+    turn who was not replaced becomes secondary (a swap of weeks leaves a secondary). A base
+    rotation alone reads exactly as before layers and overrides existed, so incidents already
+    running replay unchanged."""
+    at = at.astimezone(UTC)
     holding = [layer for layer in reversed(layers[1:]) if layer.holds(at)] + [layers[0]]
+    turns = list(dict.fromkeys(h for layer in holding for h in _in_turn(layer, at)))
     top = holding[0]
     if len(holding) == 1:
         primary, secondary = top.primary(at), top.secondary(at)
     else:
-        people = dict.fromkeys(h for layer in holding for h in (layer.primary(at), layer.secondary(at)) if h)
-        primary, secondary = (*people, None)[:2]  # type: ignore[assignment]
+        primary, secondary = turns[0], next(iter(turns[1:]), None)
     applied = tuple(o for o in overrides if o.covers(at))
+    replaced: set[str] = set()
     for override in applied:
         if override.replaces is None or override.replaces == primary:
+            replaced.add(primary)
             primary = override.by
         elif override.replaces == secondary:
+            replaced.add(secondary)
             secondary = override.by
     if applied and secondary == primary:
-        secondary = None  # the secondary took the primary: the chain goes on to the manager
+        secondary = next((h for h in turns if h != primary and h not in replaced), None)
     return Duty(primary=primary, secondary=secondary, layer=top.name if top is not layers[0] else None,
                 overrides=tuple(o for o in applied if o.by in (primary, secondary)))
+
+
+def _in_turn(layer: Rotation, at: datetime) -> list[str]:
+    """The layer's members from this shift's primary on: primary, secondary, then the rest."""
+    shift, members = layer.shift(at), layer.members
+    return [members[(shift + k) % len(members)] for k in range(len(members))]
 
 
 def _edge(layers: tuple[Rotation, ...], overrides: tuple[Override, ...], at: datetime, forward: bool) -> datetime:
@@ -252,6 +269,7 @@ def _edge(layers: tuple[Rotation, ...], overrides: tuple[Override, ...], at: dat
 def shift_at(layers: tuple[Rotation, ...], overrides: tuple[Override, ...], at: datetime) -> Shift:
     """The shift `at` falls in, from the change that began it to the change that ends it (edges
     that change nobody, as a layer's window opening on the same person, are walked past)."""
+    at = at.astimezone(UTC)
     duty = on_duty(layers, overrides, at)
     start = _edge(layers, overrides, at, forward=False)
     for _ in range(_WALK):
@@ -269,7 +287,7 @@ def shift_at(layers: tuple[Rotation, ...], overrides: tuple[Override, ...], at: 
 def shifts(layers: tuple[Rotation, ...], overrides: tuple[Override, ...], start: datetime,
            end: datetime) -> Iterator[Shift]:
     """Every shift that overlaps [start, end), in order, the first and last whole."""
-    at = start
+    at = start.astimezone(UTC)
     while at < end:
         found = shift_at(layers, overrides, at)
         yield found
