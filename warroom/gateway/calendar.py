@@ -2,7 +2,7 @@
 `/v1/calendar/person/<handle>.ics`, for calendar apps: authenticated by the per-person token in
 the URL (`?token=`, from `warroom oncall feed`), since a subscription sends no header. A person's
 token reads their own feed and every team's, never another person's. 401 for a token that is not
-one, 403 for another's feed, 404 for an unknown team or person, 503 when Temporal (which holds
+one, 403 for another's feed, 404 for an unknown team, 503 when Temporal (which holds
 the overrides) does not answer."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from warroom.temporal.connection import Unavailable
 ICS = "text/calendar; charset=utf-8"
 
 
-def router(policy: Policy, client: Callable[[], Awaitable[Client]], key: FeedKey) -> APIRouter:
+def router(policy: Policy, client: Callable[[], Awaitable[Client]], task_queue: str, key: FeedKey) -> APIRouter:
     routes = APIRouter(tags=["calendar"])
     roster = policy.roster
     token_query = Query(..., min_length=1, max_length=200, description="your feed token (`warroom oncall feed`)")
@@ -32,7 +32,7 @@ def router(policy: Policy, client: Callable[[], Awaitable[Client]], key: FeedKey
 
     async def served(teams: list[str], render: Callable[[Policy, datetime], bytes]) -> Response:
         try:
-            current = await oncall.with_overrides(await client(), policy, teams)
+            current = await oncall.with_overrides(await client(), policy, task_queue, teams)
         except Unavailable as exc:
             return error(503, str(exc), retry=True)
         return Response(render(current, datetime.now(UTC)), media_type=ICS, headers={"Cache-Control": "no-store"})

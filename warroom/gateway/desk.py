@@ -59,7 +59,7 @@ class Desk:
         """Carry out a mutating verb; Invalid, Refused (UnknownIncident) and Unavailable say why not."""
         policy = load_policy(self.runbooks) if verb.command == "policy-reload" else self.policy
         if verb.command == "policy-reload":  # the recorded overrides come along, as at declaration
-            policy = await oncall_door.with_overrides(await self.client(), policy)
+            policy = await oncall_door.with_overrides(await self.client(), policy, self.task_queue)
         return await self.carry_out(through(build(verb, body, caller.handle, policy, subject), caller), subject)
 
     async def carry_out(self, command: Any, subject: str | None, request_id: str | None = None) -> Any:
@@ -210,7 +210,7 @@ class Desk:
             raise Invalid(errors)
         command.authorize(self.policy, now)
         recorded = await oncall_door.record(client, command.team, command.override(now), self.task_queue)
-        return Started(id=oncall_door.workflow_id(command.team),
+        return Started(id=oncall_door.workflow_id(command.team, self.task_queue),
                        message=f"override for {command.team} recorded: {recorded.line}")
 
     async def _now(self, subject: str | None, query: Mapping[str, Any]) -> list[oncall.OnCall]:
@@ -223,12 +223,12 @@ class Desk:
                        answer: Callable[..., list[oncall.OnCall]]) -> list[oncall.OnCall]:
         """`oncall now|next`: the gateway's roster with the overrides recorded, as an incident's is."""
         teams = [self._team(query["team"])] if query.get("team") else sorted(self.policy.roster.teams)
-        policy = await oncall_door.with_overrides(await self.client(), self.policy, teams)
+        policy = await oncall_door.with_overrides(await self.client(), self.policy, self.task_queue, teams)
         return answer(policy.roster, teams, datetime.now(UTC))
 
     async def _overrides(self, subject: str | None, query: Mapping[str, Any]) -> list[Override]:
         team = self._team(query.get("team"))
-        return list(await oncall_door.recorded(await self.client(), team))
+        return list(await oncall_door.recorded(await self.client(), team, self.task_queue))
 
     def _feed(self, caller: Caller | None) -> Feeds:
         if caller is None or self.feeds is None:

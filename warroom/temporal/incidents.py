@@ -44,7 +44,7 @@ async def declare(
     now = datetime.now(UTC)
     command.check_new(policy, now)
     # the overrides recorded until now join the snapshot: the brain pages whoever they say
-    snapshot = await oncall.with_overrides(client, policy.for_service(command.service),
+    snapshot = await oncall.with_overrides(client, policy.for_service(command.service), task_queue,
                                            [policy.runbook(command.service).team])
     for attempt in range(5):  # 32^5 ids: a collision is rare, and then we draw again
         chosen = incident_id or (_drawn_from(request_id) if request_id and attempt == 0 else new_incident_id())

@@ -1,5 +1,6 @@
 """On-call overrides in Temporal: each team's are its OnCallOverridesWorkflow
-(`oncall-overrides-<team>`), recorded by update-with-start and read from the workflow's memo.
+(`oncall-overrides-<task queue>-<team>`: one per deployment, as its roster is), recorded by
+update-with-start and read from the workflow's memo.
 
 Reading the memo (a describe) needs no worker, so declaring an incident while the workers are
 down still pages whoever the overrides say; a team that never had an override has no workflow."""
@@ -23,14 +24,14 @@ from warroom.temporal.connection import unavailable
 from workflows.oncall_overrides import OnCallOverridesWorkflow, OverridesInput, memo
 
 
-def workflow_id(team: str) -> str:
-    return f"oncall-overrides-{team}"
+def workflow_id(team: str, task_queue: str) -> str:
+    return f"oncall-overrides-{task_queue}-{team}"
 
 
 async def record(client: Client, team: str, override: Override, task_queue: str) -> Override:
     """Record one override in the team's store, starting the store on its first."""
     start = WithStartWorkflowOperation(
-        OnCallOverridesWorkflow.run, OverridesInput(team=team), id=workflow_id(team), task_queue=task_queue,
+        OnCallOverridesWorkflow.run, OverridesInput(team=team), id=workflow_id(team, task_queue), task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, memo=memo(()),
         static_summary=f"on-call overrides · {team}",
     )
@@ -44,10 +45,11 @@ async def record(client: Client, team: str, override: Override, task_queue: str)
         raise unavailable(exc) from None
 
 
-async def recorded(client: Client, team: str) -> tuple[Override, ...]:
+async def recorded(client: Client, team: str, task_queue: str) -> tuple[Override, ...]:
     """The team's recorded overrides (none when it never had one)."""
     try:
-        described = await client.get_workflow_handle(workflow_id(team)).describe(rpc_timeout=SIGNAL_TIMEOUT)
+        handle = client.get_workflow_handle(workflow_id(team, task_queue))
+        described = await handle.describe(rpc_timeout=SIGNAL_TIMEOUT)
         if described.status != Status.RUNNING:  # only an operator ends it: then it holds nothing
             return ()
         kept = (await described.memo()).get("overrides") or []
@@ -58,11 +60,12 @@ async def recorded(client: Client, team: str) -> tuple[Override, ...]:
     return tuple(Override.model_validate(o) for o in kept)
 
 
-async def with_overrides(client: Client, policy: Policy, teams: Iterable[str] | None = None) -> Policy:
+async def with_overrides(client: Client, policy: Policy, task_queue: str,
+                         teams: Iterable[str] | None = None) -> Policy:
     """`policy` with each team's recorded overrides after its own (oncall.yaml's): what an
     incident snapshots, so the brain pages whoever the schedule says, overrides included."""
     names = [t for t in (policy.roster.teams if teams is None else teams) if t in policy.roster.teams]
-    found = await asyncio.gather(*(recorded(client, t) for t in names))
+    found = await asyncio.gather(*(recorded(client, t, task_queue) for t in names))
     if not any(found):
         return policy
     teams_ = {**policy.roster.teams,
