@@ -57,7 +57,7 @@ def instant(name: str, now: datetime) -> datetime | None:
         return datetime(saturday.year, saturday.month, saturday.day, 3, 0, tzinfo=zone)
     rotation = policy.team("payments").rotation
     shift = rotation.shift(now) + int(name.removeprefix("week-"))
-    begins = (rotation.handoff + shift * rotation.every).astimezone(zone)
+    begins = rotation.handoff_at(shift).astimezone(zone)
     tuesday = begins.date() + timedelta(days=(1 - begins.weekday()) % 7)
     return datetime(tuesday.year, tuesday.month, tuesday.day, 10, 30, tzinfo=zone)
 

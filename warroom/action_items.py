@@ -244,16 +244,13 @@ def reopens(command: ItemCommand) -> bool:
 def manager_of(handle: str, policy: Policy) -> str | None:
     """The owner's manager: their team's manager (by rotation membership), else leadership."""
     for team in policy.roster.teams.values():
-        if handle in team.rotation.members and team.manager and team.manager != handle:
+        if handle in team.members and team.manager and team.manager != handle:
             return team.manager
     return next(iter(policy.roster.leadership), None)
 
 
 def team_of(handle: str, policy: Policy) -> str:
-    for name, team in policy.roster.teams.items():
-        if handle in team.rotation.members or handle == team.manager:
-            return name
-    return "(no team)"
+    return next(iter(policy.roster.team_of(handle)), "(no team)")
 
 
 def decide_item(item: ItemState, policy: Policy, now: datetime) -> Decision:

@@ -132,7 +132,7 @@ def _service(policy: _Same, service: str) -> _Service:
 @lru_cache(maxsize=1024)
 def _rota(service: _Service, at: datetime) -> tuple[tuple[tuple[str, str], ...], str | None]:
     """The escalation chain on duty at `at`, and its secondary."""
-    return tuple(service.team.chain(at)), service.team.rotation.secondary(at)
+    return tuple(service.team.chain(at)), service.team.secondary(at)  # overrides included (warroom.schedule)
 
 
 _duration = lru_cache(maxsize=512)(format_duration)

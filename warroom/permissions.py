@@ -8,6 +8,7 @@ who may only with a reason (recorded on the timeline: R-ROLE-4, leadership takin
     smes        the incident's subject matter experts
     responders  everyone paged for this incident or holding one of its roles
     oncall      the service team's escalation chain (primary, secondary, manager)
+    team        the service team: everyone in its rotations, and its manager
     leadership  oncall.yaml's leadership
     anyone      any person on the roster
 
@@ -28,6 +29,7 @@ class Who(StrEnum):
     smes = "smes"
     responders = "responders"
     oncall = "oncall"
+    team = "team"
     leadership = "leadership"
     anyone = "anyone"
 
@@ -66,6 +68,7 @@ MEANING: dict[str, Meaning] = {
     "review": Meaning("submits the post-incident review", "R-PIR-21"),
     "reload": Meaning("reloads the incident's policy", "R-ROLE-1"),
     "gameday": Meaning("runs and schedules game days", "R-GAME-24"),
+    "oncall": Meaning("records on-call overrides", "R-F15-7"),  # who a page reaches (warroom.schedule)
 }
 
 
@@ -90,6 +93,7 @@ class Permissions(BaseModel):
     review: Allowed = _allowed(Who.ic, with_reason=(Who.leadership,))
     reload: Allowed = _allowed(Who.ic, Who.leadership)
     gameday: Allowed = _allowed(Who.oncall, Who.leadership)  # no incident yet: the team's chain, leadership
+    oncall: Allowed = _allowed(Who.team, Who.leadership)  # who takes whose shift: the team agrees it, or leadership
 
     def of(self, name: str) -> Allowed:
         return getattr(self, name)
@@ -97,7 +101,7 @@ class Permissions(BaseModel):
 
 WORDS = {
     Who.ic: "the IC", Who.comms: "the comms lead", Who.smes: "the SMEs", Who.responders: "the paged responders",
-    Who.oncall: "the on-call", Who.leadership: "leadership", Who.anyone: "anyone on the roster",
+    Who.oncall: "the on-call", Who.team: "the team", Who.leadership: "leadership", Who.anyone: "anyone on the roster",
 }
 
 

@@ -130,6 +130,13 @@ def _check_roster(roster: Roster, file: Path, lines: dict[Path_, int]) -> list[s
             unknown(("teams", name, "manager"), team.manager)
         for index, handle in enumerate(team.rotation.members):
             unknown(("teams", name, "rotation", "members", index), handle)
+        for layer, rotation in enumerate(team.layers):
+            for index, handle in enumerate(rotation.members):
+                unknown(("teams", name, "layers", layer, "members", index), handle)
+        for index, override in enumerate(team.overrides):
+            for field in ("by", "replaces"):
+                if getattr(override, field) is not None:
+                    unknown(("teams", name, "overrides", index, field), getattr(override, field))
     return problems
 
 

@@ -15,12 +15,14 @@ from pydantic import TypeAdapter, ValidationError
 from warroom.action_items import AddItem, ItemUpdate
 from warroom.commands import Declare, IncidentCommand, ReloadPolicy
 from warroom.gamedays.commands import RunGameDay, ScheduleGameDays
+from warroom.overrides import RecordOverride
 from warroom.policy import Policy
 from warroom.severity import Severity
 from warroom.verbs import Verb, next_fields
 
 INCIDENT_COMMAND: TypeAdapter[Any] = TypeAdapter(IncidentCommand)
 GAME_DAY: dict[str, type[Any]] = {"gameday-run": RunGameDay, "gameday-schedule": ScheduleGameDays}
+TEAM_COMMAND: dict[str, type[Any]] = {"oncall-override": RecordOverride}  # a team's, outside any incident
 ITEM_COMMAND: TypeAdapter[Any] = TypeAdapter(ItemUpdate)
 
 
@@ -48,6 +50,8 @@ def build(verb: Verb, body: Mapping[str, Any], actor: str, policy: Policy, subje
     try:
         if verb.command in GAME_DAY:
             return GAME_DAY[verb.command].model_validate(data)
+        if verb.command in TEAM_COMMAND:
+            return TEAM_COMMAND[verb.command].model_validate(data)
         if verb.command == "declare":
             return Declare.model_validate(data)
         if verb.command == "action-item":

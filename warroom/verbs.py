@@ -88,6 +88,7 @@ def _p(name: str, help: str, **kw: object) -> Param:
 
 REASON = _p("reason", "why")
 NEXT = _p("next", "next update: in 30m, or an ISO time [default: the cadence]", kind="next")
+ONCALL_TEAM = _p("team", "only this team [default: every team]", positional=True)
 COMPONENT = _p("components", "status-page component [default: the runbook's]", kind="many", option="--component")
 
 VERBS: tuple[Verb, ...] = (
@@ -245,6 +246,26 @@ VERBS: tuple[Verb, ...] = (
     Verb(("gameday", "debrief"), "An ended game day's score per rule and its debrief, to submit as the review.",
          "GET", "/v1/gamedays/debrief", subject="none", params=(
              _p("exercise", "the game day's id, as `gameday list` shows it", positional=True, required=True),)),
+    Verb(("oncall", "now"), "Who is on call now per team: primary, secondary, manager, since and until when, and "
+         "the overrides behind it.", "GET", "/v1/oncall/now", subject="none", chat=False, params=(ONCALL_TEAM,)),
+    Verb(("oncall", "next"), "The next hand-over per team: when, and who takes the primary and the secondary.",
+         "GET", "/v1/oncall/next", subject="none", chat=False, params=(ONCALL_TEAM,)),
+    Verb(("oncall", "override"), "Someone takes a shift for a while: the primary's, or with --replaces that "
+         "person's wherever they are on call. Recorded in Temporal; new incidents page whoever it names.",
+         "POST", "/v1/oncall/overrides", subject="none", command="oncall-override", chat=False, params=(
+             _p("team", "the team", positional=True, required=True),
+             _p("start", "from when, ISO 8601 with a zone [default: now]", kind="time", option="--from"),
+             _p("end", "until when, ISO 8601 with a zone (within 90 days)", kind="time", required=True,
+                option="--to"),
+             _p("by", "who takes the shift (in the team)", required=True),
+             _p("replaces", "whose place they take [default: the primary's, whoever holds it]"),
+             _p("reason", "why (the feeds and `oncall overrides` show it)"),
+         ), who="the team (its rotations and manager), leadership"),
+    Verb(("oncall", "overrides"), "The team's overrides recorded, current and coming (and those ended this week).",
+         "GET", "/v1/oncall/overrides", subject="none", chat=False, params=(
+             _p("team", "the team", positional=True, required=True),)),
+    Verb(("oncall", "feed"), "Your calendar feeds (iCalendar): your own shifts, and each team's. The addresses "
+         "hold your feed token: keep them to yourself.", "GET", "/v1/oncall/feed", subject="none", chat=False),
     Verb(("report",), "Incidents per severity, MTTA/MTTM/MTTR (median, p90), reviews within the window, action "
          "items completed, on time, open, overdue, and completion per team.", "GET", "/v1/report", subject="none",
          params=(_p("since", "how far back, e.g. 30d, 90d", kind="duration", default="90d"),)),
@@ -256,6 +277,7 @@ GROUPS: dict[str, str] = {
     "review": "The post-incident review (R-PIR-21).",
     "action": "Action items: one owner, one deadline, chased until done (R-PIR-23).",
     "policy": "Check the policy files and simulate the timeline they produce.",
+    "oncall": "On call: who holds the pager now and next, overrides, calendar feeds.",
     "gameday": "Game days: rehearse the process on a scenario, rotate the IC, score the response (R-GAME-24).",
 }
 

@@ -56,11 +56,12 @@ from workflows.channel_archive import ChannelArchiveWorkflow
 from workflows.game_day import GameDayWorkflow
 from workflows.heartbeat import HeartbeatWorkflow
 from workflows.incident import IncidentWorkflow
+from workflows.oncall_overrides import OnCallOverridesWorkflow
 from workflows.status_page import StatusPageWorkflow
 from workflows.throttle import PagerThrottleWorkflow
 
 WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow, ActionItemWorkflow, ChannelArchiveWorkflow,
-             GameDayWorkflow, HeartbeatWorkflow, PagerThrottleWorkflow]
+             GameDayWorkflow, HeartbeatWorkflow, PagerThrottleWorkflow, OnCallOverridesWorkflow]
 
 # Our models are pure and deterministic: pass them through the sandbox instead of re-importing
 # pydantic for every workflow run.

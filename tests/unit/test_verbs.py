@@ -31,7 +31,7 @@ from warroom.commands import (
 from warroom.config import Settings
 from warroom.gateway.app import create_app
 from warroom.policy import load_policy
-from warroom.requests import GAME_DAY, Invalid, build
+from warroom.requests import GAME_DAY, TEAM_COMMAND, Invalid, build
 from warroom.severity import Severity
 from warroom.verbs import VERBS, UsageError, find, next_fields, parse_words
 
@@ -52,6 +52,8 @@ def command_class(verb) -> type[BaseModel]:
         return AddItem
     if verb.command in GAME_DAY:
         return GAME_DAY[verb.command]
+    if verb.command in TEAM_COMMAND:
+        return TEAM_COMMAND[verb.command]
     return _by_verb(ItemUpdate if verb.subject == "item" else IncidentCommand)[verb.command]
 
 

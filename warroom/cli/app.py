@@ -128,7 +128,7 @@ def _command(verb: Verb) -> Any:
         else:
             path = verb.path(subject) + ("/preview" if preview else "")
             result = client.request(login, "POST", path, body=_body(verb, values))
-        _show(verb, result, as_json, preview)
+        _show(verb, result, as_json, preview, login.url)
 
     run.__signature__ = inspect.Signature([*_subject(verb), *map(_parameter, verb.params), *_extras(verb)])  # type: ignore[attr-defined]
     run.__doc__ = f"{verb.help}\n\nWho may: {verb.who}."
@@ -136,7 +136,7 @@ def _command(verb: Verb) -> Any:
     return run
 
 
-def _show(verb: Verb, result: Any, as_json: bool, preview: bool) -> None:
+def _show(verb: Verb, result: Any, as_json: bool, preview: bool, url: str) -> None:
     from warroom.cli import present
 
     if as_json:
@@ -165,7 +165,13 @@ def _show(verb: Verb, result: Any, as_json: bool, preview: bool) -> None:
         present.game_day_roster(result)
     elif verb.name == "gameday debrief":
         present.debrief(result)
-    elif verb.name in ("gameday run", "gameday schedule"):
+    elif verb.name in ("oncall now", "oncall next"):
+        present.on_call(result, "on call now" if verb.name == "oncall now" else "next shift")
+    elif verb.name == "oncall overrides":
+        present.overrides(result)
+    elif verb.name == "oncall feed":
+        present.feeds(result, url)
+    elif verb.name in ("gameday run", "gameday schedule", "oncall override"):
         print(f"{result['id']}: {result['message']}")
     elif "incident_id" in result:
         print(f"{result['incident_id']}: {result['message']}")

@@ -182,3 +182,36 @@ def game_day_roster(rows: list[dict[str, Any]]) -> None:
 
 def debrief(result: dict[str, Any]) -> None:
     print(result["document"])
+
+
+def _override(o: dict[str, Any]) -> str:
+    instead = f" instead of {o['replaces']}" if o.get("replaces") else ""
+    why = f" ({o['reason']})" if o.get("reason") else ""
+    return f"{o['by']}{instead} {_when(o['start'], '%Y-%m-%d %H:%M')} – {_when(o['end'], '%Y-%m-%d %H:%M')} UTC{why}"
+
+
+def on_call(rows: list[dict[str, Any]], title: str) -> None:
+    """`oncall now|next`: one row per team; an override shows as the note under its row."""
+    table = _table("team", "primary", "secondary", "manager", "from (UTC)", "until (UTC)", title=title)
+    for r in rows:
+        layer = f" ({r['layer']})" if r.get("layer") else ""
+        table.add_row(r["team"], r["primary"] + layer, r["secondary"] or "—", r["manager"] or "—",
+                      _when(r["since"], "%Y-%m-%d %H:%M"), _when(r["until"], "%Y-%m-%d %H:%M"))
+        for o in r.get("overrides") or ():
+            table.add_row("", f"[dim]override: {_override(o)}[/dim]", "", "", "", "")
+    _console().print(table)
+
+
+def overrides(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        print("no overrides recorded: `warroom oncall override TEAM --to … --by HANDLE`")
+    for o in rows:
+        print(f"{_override(o)}  · recorded by {o.get('actor') or 'oncall.yaml'}")
+
+
+def feeds(result: dict[str, Any], base: str) -> None:
+    """`oncall feed`: subscribe to these in a calendar app; each holds your feed token."""
+    base = base.rstrip("/")
+    print(f"your shifts: {base}{result['person']}")
+    for team, path in result["teams"].items():
+        print(f"{team}: {base}{path}")

@@ -5,6 +5,7 @@ warroom's own actors (`system:…`, the alert ingestion and the brain) are not p
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from warroom.brain import on_call
@@ -87,6 +88,9 @@ def members(who: Who, state: IncidentState, policy: Policy) -> set[str]:
             return _paged(state) | roles | {s.handle for s in state.smes}
         case Who.oncall:
             return set(on_call(state, policy))
+        case Who.team:
+            team = policy.team(state.service)
+            return set(team.members) | ({team.manager} if team.manager else set())
         case Who.leadership:
             return set(roster.leadership)
         case Who.anyone:
@@ -108,3 +112,24 @@ def _holders(who: Who, state: IncidentState, policy: Policy) -> str:
             return f"the acting IC ({state.acknowledged_by})"
         return "the IC (nobody yet: whoever acknowledges acts as IC)"
     return f"{WORDS[who]} ({', '.join(names) or 'nobody'})"
+
+
+def for_team(name: str, actor: str, team: str, policy: Policy, now: datetime) -> None:
+    """A permission used outside any incident (game days, on-call overrides): only the roster
+    groups apply, the team's own among them; incident roles never do. Refused names who may."""
+    found = policy.roster.teams.get(team)
+    if found is None:
+        raise Refused(f"team: {team!r} is not a team in oncall.yaml ({', '.join(sorted(policy.roster.teams))})")
+    groups = {
+        Who.oncall: tuple(h for _, h in found.chain(now)),
+        Who.team: (*found.members, *((found.manager,) if found.manager else ())),
+        Who.leadership: policy.roster.leadership,
+        Who.anyone: tuple(p.handle for p in policy.roster.people),
+    }
+    allowed = policy.rules.permissions.of(name)
+    if any(actor in groups.get(who, ()) for who in allowed.who):
+        return
+    meaning = MEANING[name]
+    named = " or ".join(WORDS[w] if w is Who.anyone else f"{WORDS[w]} ({', '.join(groups.get(w, ())) or 'nobody'})"
+                        for w in allowed.who)
+    raise Refused(f"only {named} {meaning.does} for {team} ({meaning.rule})")

@@ -8,9 +8,8 @@ from datetime import datetime
 
 from pydantic import Field
 
-from warroom.commands.base import Refused
+from warroom.commands.authority import for_team
 from warroom.model import Model
-from warroom.permissions import WORDS, Who
 from warroom.policy import Policy
 
 
@@ -28,17 +27,4 @@ class ScheduleGameDays(Model):
 
 def may_run(actor: str, team: str, policy: Policy, now: datetime) -> None:
     """Refused unless `actor` is one of those the `gameday` permission names for `team`."""
-    allowed = policy.rules.permissions.of("gameday")
-    found = policy.roster.teams.get(team)
-    if found is None:
-        raise Refused(f"team: {team!r} is not a team in oncall.yaml ({', '.join(sorted(policy.roster.teams))})")
-    groups = {
-        Who.oncall: tuple(h for _, h in found.chain(now)),
-        Who.leadership: policy.roster.leadership,
-        Who.anyone: tuple(p.handle for p in policy.roster.people),
-    }
-    holders = [h for who in allowed.who for h in groups.get(who, ())]
-    if actor in holders:
-        return
-    named = "; ".join(f"{WORDS[w]} ({', '.join(groups.get(w, ())) or 'nobody'})" for w in allowed.who)
-    raise Refused(f"only {named} run game days for {team} (R-GAME-24)")
+    for_team("gameday", actor, team, policy, now)

@@ -52,7 +52,7 @@ def _last(served: Sequence[Served], role: str) -> dict[str, datetime]:
 
 
 def _why_not(handle: str, team: Team, roster: Roster, at: datetime) -> str:
-    if handle in (team.rotation.primary(at), team.rotation.secondary(at)):
+    if handle in (team.primary(at), team.secondary(at)):
         return "on call"
     person = next((p for p in roster.people if p.handle == handle), None)
     return "away" if person is not None and person.away_on(at.date()) else ""
@@ -64,7 +64,7 @@ def order(members: Sequence[str], served: Sequence[Served], role: str) -> list[s
 
 
 def choose(team: Team, roster: Roster, served: Sequence[Served], at: datetime) -> Roles:
-    members = list(team.rotation.members)
+    members = list(team.members)
     free = [m for m in members if not _why_not(m, team, roster, at)] or members
     ic = order(free, served, "ic")[0]
     others = [m for m in free if m != ic] or [m for m in members if m != ic] or [ic]
@@ -72,7 +72,7 @@ def choose(team: Team, roster: Roster, served: Sequence[Served], at: datetime) -
 
 
 def roster(team: Team, people: Roster, served: Sequence[Served], at: datetime) -> list[Due]:
-    members = list(team.rotation.members)
+    members = list(team.members)
     ic, comms = _last(served, "ic"), _last(served, "comms")
     turns = {h: n for n, h in enumerate(order(members, served, "ic"), start=1)}
     return [Due(handle=h, last_ic=ic.get(h), last_comms=comms.get(h), times_ic=sum(s.ic == h for s in served),

@@ -170,9 +170,9 @@ def _route(routes: APIRouter, desk: Desk, verb: Verb, actor: Callable[..., Await
 
     if verb.read:
         async def read(**kwargs: Any) -> Response:
-            kwargs.pop("caller")
+            caller = kwargs.pop("caller")
             target = kwargs.pop(verb.subject, None) if verb.subject != "none" else None
-            return await answered(desk.read(verb, target, kwargs))
+            return await answered(desk.read(verb, target, kwargs, caller))
 
         read.__signature__ = inspect.Signature([*subject, who, *_query_parameters(verb)])  # type: ignore[attr-defined]
         routes.add_api_route(verb.route, read, methods=["GET"], summary=verb.name, description=description)

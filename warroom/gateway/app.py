@@ -14,7 +14,8 @@ from temporalio.client import Client
 from warroom import __version__
 from warroom.config import Settings
 from warroom.config_file import WarroomConfig, heartbeat_problems, load_config
-from warroom.gateway import alerts, api, chat, report, status, trackers, web
+from warroom.feeds import FeedKey
+from warroom.gateway import alerts, api, calendar, chat, report, status, trackers, web
 from warroom.gateway.alerts import AlertIngest
 from warroom.gateway.bounds import BoundedJson
 from warroom.gateway.desk import Desk
@@ -81,10 +82,11 @@ def create_app(
     config = config or load_config(settings.config_file, services=policy.runbooks)
     if problems := heartbeat_problems(config, policy.runbooks, bounded=False):  # a file's bounds: load_config
         raise ConfigError(problems)  # a monitor whose incident could not open would 5xx its beats
-    desk = Desk(link.client, policy, settings.task_queue, settings.runbooks)
+    secret = session_key(config.api.session_secret.value() if config.api.session_secret else None, settings.data_dir)
+    feed_key = FeedKey(secret)  # the calendar feeds' tokens: revoked with the secret
+    desk = Desk(link.client, policy, settings.task_queue, settings.runbooks, feed_key)
     identities = Identities(config.api, TokenStore(tokens_file(settings, config)), policy)
-    secret = config.api.session_secret.value() if config.api.session_secret else None
-    app.add_middleware(SessionMiddleware, secret_key=session_key(secret, settings.data_dir),
+    app.add_middleware(SessionMiddleware, secret_key=secret,
                        session_cookie="warroom_session", max_age=SESSION_MAX_AGE_S, same_site="lax",
                        https_only=config.api.secure_cookies)
     app.add_middleware(BoundedJson)
@@ -101,6 +103,7 @@ def create_app(
     app.include_router(status.router(policy, link.client, settings.runbooks / "templates" / "page"))
     app.include_router(report.router(policy, link.client))
     app.include_router(chat.router(config.chat, policy, desk))
+    app.include_router(calendar.router(policy, link.client, settings.task_queue, feed_key))
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

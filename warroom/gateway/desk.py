@@ -13,22 +13,27 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from temporalio.client import Client
 
+from warroom import feeds, oncall
 from warroom import report as reports
 from warroom.action_items import AddItem, ItemState, normalize_item_id
 from warroom.commands import Command, Declare, PostUpdate, Publish, Refused
 from warroom.durations import parse_duration
+from warroom.feeds import FeedKey
 from warroom.gamedays import rotation
 from warroom.gamedays.commands import RunGameDay, ScheduleGameDays, may_run
 from warroom.gamedays.debrief import Debrief
 from warroom.gamedays.rotation import Due
 from warroom.gamedays.scenario import Scenario, ScenarioError, load_scenarios
 from warroom.gateway.identity import Caller
+from warroom.overrides import RecordOverride
 from warroom.policy import Policy, load_policy
 from warroom.requests import Invalid, build
 from warroom.roster import HANDLE
+from warroom.schedule import Override
 from warroom.severity import Severity
 from warroom.state import Status, normalize_incident_id
 from warroom.temporal import gamedays, incidents, items
+from warroom.temporal import oncall as oncall_door
 from warroom.temporal.report import report_facts
 from warroom.verbs import Verb
 from warroom.views import CommandResult, IncidentView, SubmittedReview
@@ -38,18 +43,23 @@ _EXERCISE = re.compile(r"^gameday-[a-z0-9][a-z0-9_-]{0,120}$")
 
 
 class Desk:
-    def __init__(self, client: Callable[[], Awaitable[Client]], policy: Policy, task_queue: str, runbooks: Any):
+    def __init__(self, client: Callable[[], Awaitable[Client]], policy: Policy, task_queue: str, runbooks: Any,
+                 feeds: FeedKey | None = None):
         self.client, self.policy, self.task_queue, self.runbooks = client, policy, task_queue, runbooks
+        self.feeds = feeds
         self.reads: dict[str, Callable[[str | None, Mapping[str, Any]], Awaitable[Any]]] = {
             "show": self._show, "list": self._list, "review draft": self._draft, "review show": self._review,
             "action list": self._items,
             "report": self._report,
             "gameday list": self._exercises, "gameday roster": self._roster, "gameday debrief": self._debrief,
+            "oncall now": self._now, "oncall next": self._next, "oncall overrides": self._overrides,
         }
 
     async def run(self, verb: Verb, subject: str | None, body: Mapping[str, Any], caller: Caller) -> Any:
         """Carry out a mutating verb; Invalid, Refused (UnknownIncident) and Unavailable say why not."""
         policy = load_policy(self.runbooks) if verb.command == "policy-reload" else self.policy
+        if verb.command == "policy-reload":  # the recorded overrides come along, as at declaration
+            policy = await oncall_door.with_overrides(await self.client(), policy, self.task_queue)
         return await self.carry_out(through(build(verb, body, caller.handle, policy, subject), caller), subject)
 
     async def carry_out(self, command: Any, subject: str | None, request_id: str | None = None) -> Any:
@@ -58,6 +68,8 @@ class Desk:
         client = await self.client()
         if isinstance(command, RunGameDay | ScheduleGameDays):
             return await self._game_day(client, command)
+        if isinstance(command, RecordOverride):
+            return await self._override(client, command)
         if isinstance(command, Declare):
             return await incidents.declare(client, self.policy, command, self.task_queue, request_id=request_id)
         if isinstance(command, Command):
@@ -79,7 +91,10 @@ class Desk:
         assert isinstance(command, Publish | PostUpdate), command
         return await incidents.preview(await self.client(), _incident(subject), command)
 
-    async def read(self, verb: Verb, subject: str | None, query: Mapping[str, Any]) -> Any:
+    async def read(self, verb: Verb, subject: str | None, query: Mapping[str, Any],
+                   caller: Caller | None = None) -> Any:
+        if verb.name == "oncall feed":  # the one read that depends on who asks
+            return self._feed(caller)
         return await self.reads[verb.name](subject, query)
 
     async def _show(self, subject: str | None, query: Mapping[str, Any]) -> IncidentView:
@@ -186,6 +201,49 @@ class Desk:
             known = ", ".join(sorted(self.policy.roster.teams))
             raise Invalid([("team", f"{str(team)[:80]!r} is not a team ({known})")])
         return str(team)
+
+
+    async def _override(self, client: Client, command: RecordOverride) -> Started:
+        """Checked whole before anything is recorded: the fields, then the `oncall` permission."""
+        now = datetime.now(UTC)
+        if errors := command.problems(self.policy, now):
+            raise Invalid(errors)
+        command.authorize(self.policy, now)
+        recorded = await oncall_door.record(client, command.team, command.override(now), self.task_queue)
+        return Started(id=oncall_door.workflow_id(command.team, self.task_queue),
+                       message=f"override for {command.team} recorded: {recorded.line}")
+
+    async def _now(self, subject: str | None, query: Mapping[str, Any]) -> list[oncall.OnCall]:
+        return await self._on_call(query, oncall.now)
+
+    async def _next(self, subject: str | None, query: Mapping[str, Any]) -> list[oncall.OnCall]:
+        return await self._on_call(query, oncall.following)
+
+    async def _on_call(self, query: Mapping[str, Any],
+                       answer: Callable[..., list[oncall.OnCall]]) -> list[oncall.OnCall]:
+        """`oncall now|next`: the gateway's roster with the overrides recorded, as an incident's is."""
+        teams = [self._team(query["team"])] if query.get("team") else sorted(self.policy.roster.teams)
+        policy = await oncall_door.with_overrides(await self.client(), self.policy, self.task_queue, teams)
+        return answer(policy.roster, teams, datetime.now(UTC))
+
+    async def _overrides(self, subject: str | None, query: Mapping[str, Any]) -> list[Override]:
+        team = self._team(query.get("team"))
+        return list(await oncall_door.recorded(await self.client(), team, self.task_queue))
+
+    def _feed(self, caller: Caller | None) -> Feeds:
+        if caller is None or self.feeds is None:
+            raise Refused("calendar feeds are served by the gateway to a signed-in person")
+        token = self.feeds.token(caller.handle)
+        return Feeds(person=f"{feeds.person_path(caller.handle)}?token={token}",
+                     teams={t: f"{feeds.team_path(t)}?token={token}" for t in sorted(self.policy.roster.teams)})
+
+
+class Feeds(BaseModel):
+    """The addresses of a person's calendar feeds, relative to the gateway's URL."""
+
+    model_config = ConfigDict(frozen=True)
+    person: str
+    teams: dict[str, str]
 
 
 class Started(BaseModel):

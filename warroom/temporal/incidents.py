@@ -27,7 +27,7 @@ from warroom.delivery import exercise_mark
 from warroom.policy import Policy
 from warroom.severity import Severity
 from warroom.state import BRAIN_VERSION, IncidentState, Stage, new_incident_id, normalize_incident_id
-from warroom.temporal import board
+from warroom.temporal import board, oncall
 from warroom.temporal.connection import QUERY_TIMEOUT, Unavailable, UnknownIncident, answered, of_type, unavailable
 from warroom.views import CommandResult, IncidentView
 from workflows.incident import IncidentInput, IncidentWorkflow
@@ -43,7 +43,9 @@ async def declare(
     its id is drawn from the request id, and the incident's memo names the request."""
     now = datetime.now(UTC)
     command.check_new(policy, now)
-    snapshot = policy.for_service(command.service)
+    # the overrides recorded until now join the snapshot: the brain pages whoever they say
+    snapshot = await oncall.with_overrides(client, policy.for_service(command.service), task_queue,
+                                           [policy.runbook(command.service).team])
     for attempt in range(5):  # 32^5 ids: a collision is rare, and then we draw again
         chosen = incident_id or (_drawn_from(request_id) if request_id and attempt == 0 else new_incident_id())
         provisional = command.start(chosen, now, snapshot)
