@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -112,25 +112,28 @@ def reply(status: int, body: dict[str, Any], retry: bool = False) -> JSONRespons
     return JSONResponse(body, status_code=status, headers={"Retry-After": RETRY_AFTER_S} if retry else None)
 
 
+async def answered(work: Callable[[], Awaitable[JSONResponse]]) -> JSONResponse:
+    """`work`'s answer, or its refusal as the inbound routes give it: the status a refusal names
+    (4xx), 503 with Retry-After when Temporal cannot be reached: the one case a retry helps."""
+    try:
+        return await work()
+    except Rejected as exc:
+        return reply(exc.status, {"error": exc.message, "errors": exc.errors})
+    except auth.AuthError as exc:
+        return reply(exc.status, {"error": str(exc), "errors": []})
+    except Unavailable as exc:
+        return reply(503, {"error": f"{exc}; retry later", "errors": []}, retry=True)
+
+
 def router(ingest: AlertIngest) -> APIRouter:
     routes = APIRouter(prefix="", tags=["alerts"])
 
-    async def handle(request: Request, work: Callable[[bytes], Any]) -> JSONResponse:
-        try:
-            body = await ingest.body(request)
-        except Rejected as exc:
-            return reply(exc.status, {"error": exc.message, "errors": exc.errors})
-        return await handle_body(body, work)
+    async def handle(request: Request, work: Callable[[bytes], Awaitable[JSONResponse]], limit: int | None = None,
+                     may_be_empty: bool = False) -> JSONResponse:
+        async def read_then_work() -> JSONResponse:
+            return await work(await ingest.body(request, limit, may_be_empty))
 
-    async def handle_body(body: bytes, work: Callable[[bytes], Any]) -> JSONResponse:
-        try:
-            return await work(body)
-        except Rejected as exc:
-            return reply(exc.status, {"error": exc.message, "errors": exc.errors})
-        except auth.AuthError as exc:
-            return reply(exc.status, {"error": str(exc), "errors": []})
-        except Unavailable as exc:
-            return reply(503, {"error": f"{exc}; retry later", "errors": []}, retry=True)
+        return await answered(read_then_work)
 
     def source(
         path: str, summary: str, model: type[BaseModel], authenticate: Callable[[Request, bytes], None],
@@ -203,11 +206,7 @@ def router(ingest: AlertIngest) -> APIRouter:
             return reply(200, {"status": "accepted", "heartbeat": name,
                                 "workflow": heartbeats.workflow_id(name)})
 
-        try:
-            body = await ingest.body(request, limit=HEARTBEAT_MAX_BYTES, may_be_empty=True)
-        except Rejected as exc:
-            return reply(exc.status, {"error": exc.message, "errors": exc.errors})
-        return await handle_body(body, work)
+        return await handle(request, work, limit=HEARTBEAT_MAX_BYTES, may_be_empty=True)
 
     routes.add_api_route("/v1/heartbeat/{name}", heartbeat, methods=["POST"],
                          summary="A heartbeat monitor's beat (a dead-man's switch)")

@@ -30,10 +30,10 @@ from warroom.action_items import TrackerReport
 from warroom.commands import SYSTEM_PREFIX, Refused
 from warroom.config_file import JiraConfig, LinearConfig, SecretRef
 from warroom.gateway import auth
-from warroom.gateway.alerts import AlertIngest, Rejected, reply
+from warroom.gateway.alerts import AlertIngest, answered, reply
 from warroom.policy import Policy
 from warroom.temporal import items
-from warroom.temporal.connection import Unavailable, UnknownIncident
+from warroom.temporal.connection import UnknownIncident
 from warroom.tracker import Reported
 from warroom.tracker_webhooks import JiraWebhook, LinearWebhook
 
@@ -54,19 +54,14 @@ def router(ingest: AlertIngest, tracker: JiraConfig | LinearConfig | None, polic
 
     async def receive(request: Request, read: Callable[[bytes], Reported | None], delivery_header: str
                       ) -> JSONResponse:
-        try:
-            body = await ingest.body(request)
-            reported = read(body)
+        async def work() -> JSONResponse:
+            reported = read(await ingest.body(request))
             if reported is None:
                 return reply(200, {"status": "ignored", "reason": "not a status change of an issue"})
             delivery = request.headers.get(delivery_header, "")[:DELIVERY_ID_MAX]
             return await _apply(reported, f"{reported.kind.value}:{delivery}" if delivery else None)
-        except Rejected as exc:
-            return reply(exc.status, {"error": exc.message, "errors": exc.errors})
-        except auth.AuthError as exc:
-            return reply(exc.status, {"error": str(exc), "errors": []})
-        except Unavailable as exc:
-            return reply(503, {"error": f"{exc}; retry later", "errors": []}, retry=True)
+
+        return await answered(work)
 
     async def _apply(reported: Reported, update_id: str | None) -> JSONResponse:
         temporal = await client()
