@@ -74,7 +74,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -83,8 +83,9 @@ def _free_port() -> int:
 class Cluster:
     """One dev server (its SQLite file in `root`) and at most one `warroom worker` at a time."""
 
-    def __init__(self, root: Path):
-        self.root, self.port, self.ui_port = root, _free_port(), _free_port()
+    def __init__(self, root: Path, server_flags: tuple[str, ...] = (), worker_env: dict[str, str] | None = None):
+        self.root, self.port, self.ui_port = root, free_port(), free_port()
+        self.server_flags, self.worker_env = server_flags, worker_env or {}  # bench/scale.py: metrics ports
         self.server: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
         self.outages: list[tuple[float, float | None]] = []  # (down, up) on the monotonic clock
@@ -98,7 +99,7 @@ class Cluster:
         return Settings(temporal_address=self.address, data_dir=self.root, task_queue=QUEUE)
 
     async def start_server(self) -> None:
-        self.server = subprocess.Popen(dev_server_command(self.root, self.port, self.ui_port),
+        self.server = subprocess.Popen([*dev_server_command(self.root, self.port, self.ui_port), *self.server_flags],
                                        stdout=self.log, stderr=self.log)
         for _ in range(300):
             try:
@@ -110,7 +111,7 @@ class Cluster:
 
     def start_worker(self) -> None:
         env = {**os.environ, "WARROOM_TEMPORAL_ADDRESS": self.address, "WARROOM_DATA_DIR": str(self.root),
-               "WARROOM_TASK_QUEUE": QUEUE}
+               "WARROOM_TASK_QUEUE": QUEUE, **self.worker_env}
         self.worker = subprocess.Popen([WARROOM, "worker"], env=env, stdout=self.log, stderr=self.log)
 
     def down(self) -> None:
