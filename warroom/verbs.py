@@ -197,6 +197,8 @@ VERBS: tuple[Verb, ...] = (
              _p("all", "include closed incidents", kind="flag"),
              _p("game_day", "true: only exercises; false: only real incidents", kind="choice",
                 choices=("true", "false")),
+             _p("limit", "incidents per page, 1..1000 (default 200)", kind="number"),
+             _p("page_token", "the page after the one that gave this token (the API's X-Next-Page-Token header)"),
          )),
     Verb(("policy", "reload"), "Swap a running incident's policy snapshot for the files as the gateway reads them now.",
          "POST", "/v1/incidents/{incident}/policy-reload", command="policy-reload", chat=False, who="the IC"),

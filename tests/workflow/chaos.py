@@ -76,7 +76,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -85,8 +85,9 @@ def _free_port() -> int:
 class Cluster:
     """One dev server (its SQLite file in `root`) and at most one `warroom worker` at a time."""
 
-    def __init__(self, root: Path, env: dict[str, str] | None = None):
-        self.root, self.port, self.ui_port = root, _free_port(), _free_port()
+    def __init__(self, root: Path, env: dict[str, str] | None = None, server_flags: tuple[str, ...] = ()):
+        self.root, self.port, self.ui_port = root, free_port(), free_port()
+        self.server_flags = server_flags  # bench/scale.py: the server's metrics port
         self.server: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []  # every worker started, the newest last
         self.gateways: list[subprocess.Popen] = []
@@ -102,7 +103,7 @@ class Cluster:
         return Settings(temporal_address=self.address, data_dir=self.root, task_queue=QUEUE)
 
     async def start_server(self) -> None:
-        self.server = subprocess.Popen(dev_server_command(self.root, self.port, self.ui_port),
+        self.server = subprocess.Popen([*dev_server_command(self.root, self.port, self.ui_port), *self.server_flags],
                                        stdout=self.log, stderr=self.log)
         for _ in range(300):
             try:
@@ -124,7 +125,7 @@ class Cluster:
     async def start_gateway(self, data_dir: Path) -> str:
         """A `warroom serve` of its own (its own data directory, as a replica has); its URL once
         /healthz says it reaches Temporal."""
-        port = _free_port()
+        port = free_port()
         env = {**self.env, "WARROOM_TEMPORAL_ADDRESS": self.address, "WARROOM_DATA_DIR": str(data_dir)}
         self.gateways.append(subprocess.Popen([WARROOM, "serve", "--port", str(port)], env=env,
                                               stdout=self.log, stderr=self.log))

@@ -60,6 +60,36 @@ async def test_declare_ack_command_update_and_resolve_over_rest_as_the_tokens_pe
             assert present in ids and absent not in ids, (wanted, ids)
 
 
+async def test_the_incident_list_comes_by_pages_each_incident_once(make_harness):
+    async with make_harness() as h, gateway(h, WarroomConfig()) as api:
+        heidi = token(h, "heidi")
+        declared = set()
+        for n in range(5):
+            answer = await api.post("/v1/incidents", headers=heidi,
+                                    json={"words": ["sev3", "identity", "Logins", "slow", str(n)]})
+            declared.add(answer.json()["incident_id"])
+        seen, pages, page_token = [], 0, None
+        while True:
+            params = {"service": "identity", "all": "true", "limit": 2, **({"page_token": page_token} if page_token
+                                                                           else {})}
+            answer = await api.get("/v1/incidents", headers=heidi, params=params)
+            assert answer.status_code == 200, answer.text
+            assert len(answer.json()) <= 2
+            seen += [row["id"] for row in answer.json()]
+            pages += 1
+            page_token = answer.headers.get("x-next-page-token")
+            if page_token is None:
+                break
+        assert declared <= set(seen) and len(seen) == len(set(seen)) and pages >= 3, (pages, seen)
+
+        for params, field in (({"limit": 0}, "limit"), ({"limit": 1001}, "limit"), ({"limit": "many"}, "limit"),
+                              ({"page_token": "%%%"}, "page_token"),
+                              ({"page_token": "bm90IGEgdG9rZW4="}, "page_token")):  # base64, but no token
+            refused = await api.get("/v1/incidents", headers=heidi, params=params)
+            assert refused.status_code == 422, (params, refused.text)
+            assert [e["field"] for e in refused.json()["errors"]] == [field], refused.json()
+
+
 async def test_without_a_valid_token_the_api_answers_401_and_does_nothing(make_harness):
     async with make_harness() as h, gateway(h, WarroomConfig()) as api:
         incident = await h.declare("SEV2", actor="dana")

@@ -12,7 +12,7 @@ from warroom.commands import Refused
 from warroom.gateway.desk import Desk
 from warroom.requests import Invalid
 from warroom.temporal.connection import Unavailable
-from warroom.temporal.incidents import IncidentRow
+from warroom.temporal.incidents import IncidentPage, IncidentRow
 from warroom.views import CommandResult, IncidentView, SubmittedReview
 
 UNREACHABLE = "warroom cannot reach Temporal right now; try again."
@@ -45,6 +45,8 @@ def describe(result: Any) -> str:
         return f"*{state.id}* · {state.summary}\nstage {state.stage.value} · {roles}"
     if isinstance(result, ItemState):
         return f"*{result.id}* ({result.owner}, due {result.due.isoformat()}): {result.history[-1].text}"
+    if isinstance(result, IncidentPage):
+        return describe(list(result.rows))
     if isinstance(result, list):
         if not result:
             return "nothing found"

@@ -122,13 +122,19 @@ def _command(verb: Verb) -> Any:
 
         subject, preview, as_json = values.pop("subject_", None), values.pop("preview_", False), values.pop("json_")
         login = client.resolve(values.pop("as_"), anyone=verb.read)
+        following = None
         if verb.read:
             query = {p.name: values.get(p.name) for p in verb.params}
-            result = client.request(login, "GET", verb.path(subject), query=query)
+            if verb.name == "list":
+                result, following = client.page(login, verb.path(subject), query)
+            else:
+                result = client.request(login, "GET", verb.path(subject), query=query)
         else:
             path = verb.path(subject) + ("/preview" if preview else "")
             result = client.request(login, "POST", path, body=_body(verb, values))
         _show(verb, result, as_json, preview, login.url)
+        if following:  # on stderr: stdout stays the table, or with --json the list, as one page
+            print(f"more: the same command with --page-token {following} prints the next page", file=sys.stderr)
 
     run.__signature__ = inspect.Signature([*_subject(verb), *map(_parameter, verb.params), *_extras(verb)])  # type: ignore[attr-defined]
     run.__doc__ = f"{verb.help}\n\nWho may: {verb.who}."

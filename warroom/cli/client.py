@@ -98,9 +98,23 @@ def resolve(as_: str | None, anyone: bool = False) -> Login:
                                                                           if held else ""), USAGE)
 
 
+NEXT_PAGE = "X-Next-Page-Token"  # the gateway's header for the page after this one (`warroom list`)
+
+
 def request(login: Login, method: str, path: str, body: dict[str, Any] | None = None,
             query: dict[str, Any] | None = None) -> Any:
     """One API call; the answer's JSON, or CliError saying why not (exit 2 for a bad field)."""
+    return _exchange(login, method, path, body, query)[0]
+
+
+def page(login: Login, path: str, query: dict[str, Any]) -> tuple[Any, str | None]:
+    """One page of a list: its JSON, and the token for the page after it (None: the last)."""
+    answer, headers = _exchange(login, "GET", path, None, query)
+    return answer, headers.get(NEXT_PAGE)
+
+
+def _exchange(login: Login, method: str, path: str, body: dict[str, Any] | None,
+              query: dict[str, Any] | None) -> tuple[Any, http.client.HTTPMessage]:
     parts = urllib.parse.urlsplit(login.url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CliError(f"{login.url!r} is not a warroom URL like http://127.0.0.1:8080", USAGE)
@@ -130,7 +144,7 @@ def request(login: Login, method: str, path: str, body: dict[str, Any] | None = 
     except ValueError:
         answer = None
     if response.status < 300:
-        return answer
+        return answer, response.headers
     message = answer.get("error") if isinstance(answer, dict) else None
     message = message or f"HTTP {response.status} {response.reason}"
     if response.status == 401:

@@ -3,9 +3,10 @@ query model built from the verb's parameters, so `/openapi.json` and `/docs` des
 what the CLI and chat can do. Every route needs a bearer token (warroom.tokens); the actor of a
 command is the token's handle, never a field of the body.
 
-Answers: 200 with the result; 401 without a valid token (nothing done); 404 unknown incident or
-item; 409 refused by a rule (the message names it); 422 naming each bad field; 503 with
-Retry-After when Temporal cannot be reached.
+Answers: 200 with the result (the incident list by pages: `?limit=`, and its
+`X-Next-Page-Token` header given back as `?page_token=` for the page after); 401 without a valid
+token (nothing done); 404 unknown incident or item; 409 refused by a rule (the message names
+it); 422 naming each bad field; 503 with Retry-After when Temporal cannot be reached.
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from warroom.gateway.desk import Desk
 from warroom.gateway.identity import Caller, Forbidden, Identities, Unauthenticated
 from warroom.requests import Invalid
 from warroom.temporal.connection import Unavailable, UnknownIncident
+from warroom.temporal.incidents import IncidentPage
 from warroom.verbs import VERBS, Param, Verb
 from warroom.views import IncidentView
 
 RETRY_AFTER_S = "5"
+NEXT_PAGE = "X-Next-Page-Token"  # `GET /v1/incidents`: give it back as ?page_token= for the page after
 STREAM_POLL_S = 1.0
 STREAM_HEARTBEAT_S = 15.0
 
@@ -70,6 +73,9 @@ async def answered(work: Awaitable[Any]) -> Response:
     except Unavailable as exc:
         said = str(exc)
         return error(503, said if "retry" in said else f"{said}; retry later", retry=True)
+    if isinstance(result, IncidentPage):  # the body stays the list it always was; the next page is a header
+        following = {NEXT_PAGE: result.next_page_token} if result.next_page_token else None
+        return JSONResponse(_plain(result.rows), headers=following)
     return JSONResponse(_plain(result))
 
 

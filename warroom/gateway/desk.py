@@ -38,6 +38,7 @@ from warroom.temporal.report import report_facts
 from warroom.verbs import Verb
 from warroom.views import CommandResult, IncidentView, SubmittedReview
 
+LIST_PAGE, LIST_MAX = 200, 1000  # `warroom list`'s page: the rows one visibility call returns
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _EXERCISE = re.compile(r"^gameday-[a-z0-9][a-z0-9_-]{0,120}$")
 
@@ -100,9 +101,11 @@ class Desk:
     async def _show(self, subject: str | None, query: Mapping[str, Any]) -> IncidentView:
         return await incidents.view(await self.client(), _incident(subject))
 
-    async def _list(self, subject: str | None, query: Mapping[str, Any]) -> list[incidents.IncidentRow]:
+    async def _list(self, subject: str | None, query: Mapping[str, Any]) -> incidents.IncidentPage:
         severity, status, service = query.get("severity"), query.get("status"), query.get("service")
-        errors = []
+        limit = LIST_PAGE if query.get("limit") is None else query["limit"]
+        errors = [] if isinstance(limit, int) and 1 <= limit <= LIST_MAX else [
+            ("limit", f"{limit!r} is not 1..{LIST_MAX}")]
         if severity is not None:
             try:
                 severity = Severity.parse(str(severity)).value
@@ -116,8 +119,11 @@ class Desk:
             raise Invalid(errors)
         game_day = query.get("game_day")
         exercises = None if game_day is None else str(game_day).lower() == "true"
-        return await incidents.list_incidents(await self.client(), incidents.incident_query(
-            severity, status, service, bool(query.get("all")), exercises))
+        try:
+            return await incidents.list_incidents(await self.client(), incidents.incident_query(
+                severity, status, service, bool(query.get("all")), exercises), limit, query.get("page_token"))
+        except incidents.BadPageToken as exc:
+            raise Invalid([("page_token", str(exc))]) from None
 
     async def _draft(self, subject: str | None, query: Mapping[str, Any]) -> str:
         return await incidents.review_draft(await self.client(), _incident(subject))

@@ -77,8 +77,8 @@ class Web:
         game = request.query_params.get("game_day") or None
         now = datetime.now(UTC)
         try:
-            rows = await self.desk.read(BY_NAME["list"], None, {"all": tab == "review", "service": service,
-                                                                "severity": severity, "game_day": game})
+            rows = (await self.desk.read(BY_NAME["list"], None, {"all": tab == "review", "service": service,
+                                                                "severity": severity, "game_day": game})).rows
             recent = now - RECENTLY_CLOSED
             wanted = [r for r in rows if (r.stage in ("in_review", "closed")) == (tab == "review")
                       and not (r.stage == "closed" and r.resolved_at and r.resolved_at < recent)][:BOARD_LIMIT]
@@ -89,7 +89,7 @@ class Web:
         except Unavailable as exc:
             return self.render(request, "board.html.j2", status=503, cards=[], tab=tab, error=str(exc),
                                filters=request.query_params, digest="")
-        digest = _digest(await self.desk.read(BY_NAME["list"], None, {"all": False}))  # what the page shows
+        digest = _digest((await self.desk.read(BY_NAME["list"], None, {"all": False})).rows)  # what the page shows
         cards = [pages.card(v, seen.acting_as, now) if v is not None else pages.card_of_row(r)
                  for r, v in zip(wanted, views, strict=True)]
         cards = pages.board_order([c for c in cards if c.mine or not mine])
@@ -302,7 +302,7 @@ async def _board_changes(web: Web, request: Request, shown: str | None) -> Async
     last = shown
     while not await request.is_disconnected():
         try:
-            digest = _digest(await web.desk.read(BY_NAME["list"], None, {"all": False}))
+            digest = _digest((await web.desk.read(BY_NAME["list"], None, {"all": False})).rows)
         except Unavailable:
             digest = last
         if last is not None and digest != last:

@@ -5,12 +5,14 @@ Reads are queries on the live workflow, or its result once it has closed."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
 from temporalio.client import (
     Client,
+    WorkflowExecution,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
@@ -170,32 +172,67 @@ class IncidentRow(BaseModel):
     game_day: bool = False
 
 
-async def list_incidents(client: Client, query: str, limit: int = 200) -> list[IncidentRow]:
-    rows = []
+class IncidentPage(BaseModel):
+    """One page of `warroom list`: its rows, and the token for the page after it (None: the last).
+    Paged because visibility holds every incident ever closed: the first page answers as fast
+    with 50 000 of them as with 50 (bench/scale.py)."""
+
+    model_config = ConfigDict(frozen=True)
+    rows: tuple[IncidentRow, ...]
+    next_page_token: str | None = None
+
+
+class BadPageToken(Refused):
+    """A page token Temporal does not recognise (not one a previous page gave, or a different query's)."""
+
+
+async def list_incidents(client: Client, query: str, limit: int = 200, page_token: str | None = None) -> IncidentPage:
+    """One page of at most `limit` rows; `page_token` (a previous page's, url-safe base64) the
+    page after it."""
+    pages = client.list_workflows(query, page_size=limit, next_page_token=_token_bytes(page_token))
     try:
-        async for execution in client.list_workflows(query, limit=limit):
-            attrs = execution.typed_search_attributes
-            memo = await execution.memo()
-            rows.append(
-                IncidentRow(
-                    id=execution.id,
-                    severity=attrs.get(board.SEVERITY) or "?",
-                    status=attrs.get(board.STATUS) or "?",
-                    stage=str(memo.get("stage", "?")),
-                    service=attrs.get(board.SERVICE) or "?",
-                    commander=attrs.get(board.COMMANDER),
-                    title=str(memo.get("title", "")),
-                    detected_at=attrs.get(board.DETECTED_AT),
-                    resolved_at=attrs.get(board.RESOLVED_AT),
-                    running=execution.status == Status.RUNNING,
-                    game_day=bool(attrs.get(board.GAME_DAY)),
-                )
-            )
+        await pages.fetch_next_page()
     except RPCError as exc:
+        if page_token and exc.status in (RPCStatusCode.INVALID_ARGUMENT, RPCStatusCode.UNKNOWN):
+            # the token is Temporal's own, opaque: one it cannot read fails as UNKNOWN on SQL visibility
+            raise BadPageToken(f"not a page token of this list (Temporal: {exc.message})") from None
         if exc.status == RPCStatusCode.INVALID_ARGUMENT:
             raise Refused(f"query: {exc.message}") from None
         raise unavailable(exc) from None
-    return rows
+    rows = [await _row(execution) for execution in pages.current_page or ()]
+    following = pages.next_page_token
+    return IncidentPage(rows=tuple(rows), next_page_token=base64.urlsafe_b64encode(following).decode()
+                        if following and rows else None)
+
+
+def _token_bytes(page_token: str | None) -> bytes | None:
+    if not page_token:
+        return None
+    try:
+        decoded = base64.b64decode(page_token.encode("ascii"), altchars=b"-_", validate=True)
+    except (ValueError, UnicodeEncodeError):
+        decoded = b""
+    if decoded:
+        return decoded
+    raise BadPageToken("not a page token: a previous page's X-Next-Page-Token, as it was given") from None
+
+
+async def _row(execution: WorkflowExecution) -> IncidentRow:
+    attrs = execution.typed_search_attributes
+    memo = await execution.memo()
+    return IncidentRow(
+        id=execution.id,
+        severity=attrs.get(board.SEVERITY) or "?",
+        status=attrs.get(board.STATUS) or "?",
+        stage=str(memo.get("stage", "?")),
+        service=attrs.get(board.SERVICE) or "?",
+        commander=attrs.get(board.COMMANDER),
+        title=str(memo.get("title", "")),
+        detected_at=attrs.get(board.DETECTED_AT),
+        resolved_at=attrs.get(board.RESOLVED_AT),
+        running=execution.status == Status.RUNNING,
+        game_day=bool(attrs.get(board.GAME_DAY)),
+    )
 
 
 async def open_by_severity(client: Client) -> dict[str, int]:
