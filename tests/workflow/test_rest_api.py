@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 
 from tests.workflow.harness import Harness, gateway, review_document
+from warroom.commands import Resolve
 from warroom.config import Settings
 from warroom.config_file import WarroomConfig
 from warroom.gateway.app import create_app
@@ -165,6 +166,41 @@ async def test_previews_drafts_action_items_and_the_report_over_rest(make_harnes
         report = await api.get("/v1/report", headers=judy, params={"since": "1d"})
         assert report.status_code == 200 and report.json()["incidents"] >= 1
         assert (await api.get("/v1/report", headers=judy, params={"since": "1000000d"})).status_code == 422
+
+
+async def test_the_report_kept_between_calls_counts_what_closed_since_once_and_reads_further_back_anew(make_harness):
+    """The gateway keeps closed incidents' facts between reports (warroom/temporal/report.py): an
+    incident open at one report and closed before the next is counted once, as resolved; a
+    report further back than any before lists everything again."""
+    async with make_harness() as h, gateway(h, WarroomConfig()) as api:
+        erin = token(h, "erin")
+
+        async def report(since: str = "1d") -> dict:
+            answer = await api.get("/v1/report", headers=erin, params={"since": since})
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        async def until_resolved_counted(count: int) -> dict:
+            for _ in range(100):  # visibility shows a close a moment after it: a liveness bound
+                if (now := await report())["mttr"]["count"] >= count:
+                    return now
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"the report never counted {count} resolutions: {now}")
+
+        before = await report()
+        incident = await h.declare("SEV4", actor="dana", title="Search index stale")
+        running = await report()
+        assert running["incidents"] == before["incidents"] + 1
+        assert running["by_severity"]["SEV4"] == before["by_severity"]["SEV4"] + 1
+        await h.send(incident, Resolve(actor="erin", reason="stale by design"))  # a SEV4 closes at once
+        await h.handle(incident).result()
+        closed = await until_resolved_counted(before["mttr"]["count"] + 1)
+        assert closed["incidents"] == running["incidents"]  # counted once: kept, no longer running
+        again = await report()
+        assert {k: v for k, v in again.items() if k not in ("since", "until")} == {
+            k: v for k, v in closed.items() if k not in ("since", "until")}
+        wider = await report("2d")  # further back than any report before: everything listed anew
+        assert (wider["incidents"], wider["mttr"]["count"]) == (closed["incidents"], closed["mttr"]["count"])
 
 
 async def test_with_temporal_unreachable_the_api_answers_503_with_retry_after(make_harness, tmp_path):

@@ -101,7 +101,7 @@ def create_app(
     app.include_router(alerts.router(ingest))
     app.include_router(trackers.router(ingest, config.providers.tracker, policy, link.client))
     app.include_router(status.router(policy, link.client, settings.runbooks / "templates" / "page"))
-    app.include_router(report.router(policy, link.client))
+    app.include_router(report.router(desk))
     app.include_router(chat.router(config.chat, policy, desk))
     app.include_router(calendar.router(policy, link.client, settings.task_queue, feed_key))
 

@@ -34,7 +34,7 @@ from warroom.severity import Severity
 from warroom.state import Status, normalize_incident_id
 from warroom.temporal import gamedays, incidents, items
 from warroom.temporal import oncall as oncall_door
-from warroom.temporal.report import report_facts
+from warroom.temporal.report import ReportFacts
 from warroom.verbs import Verb
 from warroom.views import CommandResult, IncidentView, SubmittedReview
 
@@ -48,6 +48,7 @@ class Desk:
                  feeds: FeedKey | None = None):
         self.client, self.policy, self.task_queue, self.runbooks = client, policy, task_queue, runbooks
         self.feeds = feeds
+        self.facts = ReportFacts()  # kept between reports: a closed incident is read once
         self.reads: dict[str, Callable[[str | None, Mapping[str, Any]], Awaitable[Any]]] = {
             "show": self._show, "list": self._list, "review draft": self._draft, "review show": self._review,
             "action list": self._items,
@@ -157,7 +158,11 @@ class Desk:
             since = now - period
         except (ValueError, OverflowError) as exc:
             raise Invalid([("since", str(exc) if isinstance(exc, ValueError) else "too far back")]) from None
-        found, chased, exercises = await report_facts(await self.client(), since)
+        return await self.report(since, now)
+
+    async def report(self, since: datetime, now: datetime) -> reports.Report:
+        """The report of incidents detected since `since` (the REST verb, `warroom report`, /report)."""
+        found, chased, exercises = await self.facts.read(await self.client(), since)
         return reports.build(found, chased, self.policy, since, now, exercises)
 
 

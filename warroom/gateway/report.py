@@ -3,19 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from html import escape
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from temporalio.client import Client
 
 from warroom import report as reports
 from warroom.durations import parse_duration
-from warroom.policy import Policy
+from warroom.gateway.desk import Desk
 from warroom.temporal.connection import Unavailable
-from warroom.temporal.report import report_facts
 
 COLOURS = {"SEV1": "#cf222e", "SEV2": "#d1570f", "SEV3": "#bf8700", "SEV4": "#57606a"}
 
@@ -73,7 +70,7 @@ td,th{{padding:.25rem .75rem;text-align:left;border-bottom:1px solid #e5e7eb}}</
 </body></html>"""
 
 
-def router(policy: Policy, client: Callable[[], Awaitable[Client]]) -> APIRouter:
+def router(desk: Desk) -> APIRouter:
     routes = APIRouter(tags=["report"])
 
     @routes.get("/report", response_class=HTMLResponse, summary="The process report, with charts")
@@ -84,8 +81,7 @@ def router(policy: Policy, client: Callable[[], Awaitable[Client]]) -> APIRouter
             return JSONResponse({"error": f"since: {exc}"}, status_code=422)
         now = datetime.now(UTC)
         try:
-            incidents, items, exercises = await report_facts(await client(), now - period)
-            result = reports.build(incidents, items, policy, now - period, now, exercises)
+            result = await desk.report(now - period, now)
         except Unavailable as exc:
             return JSONResponse({"error": f"{exc}; retry later"}, status_code=503, headers={"Retry-After": "10"})
         return HTMLResponse(page(result))
