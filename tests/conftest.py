@@ -19,6 +19,10 @@ from workers.up import temporal_binary
 for _name in [name for name in os.environ if name.startswith("TEMPORAL_")]:
     del os.environ[_name]
 os.environ["TEMPORAL_CONFIG_FILE"] = os.devnull
+# Every workflow of the suite runs under Temporal's sandbox, workers in this process and the
+# `warroom worker` processes tests start alike: a non-deterministic call in workflow code fails
+# here, though a worker in service runs without it for speed (workers/main.py).
+os.environ["WARROOM_WORKFLOW_SANDBOX"] = "1"
 
 pytest_plugins = ["tests.calendar"]  # --calendar: the suite with the clock moved
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 TASK_QUEUE = "warroom"
 
@@ -44,6 +44,9 @@ class Settings(BaseModel):
     metrics_port: int | None = None
     temporal_metrics_port: int | None = None
     metrics_host: str = "0.0.0.0"
+    # Workflow code under Temporal's sandbox: the test suite's guard, off in service (workers/main.py).
+    # From the environment even when the rest is given: the suite sets it once for every worker.
+    workflow_sandbox: bool = Field(default_factory=lambda: os.environ.get("WARROOM_WORKFLOW_SANDBOX") == "1")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -7,9 +7,12 @@ Errors name the file, the line, the field and the bad value.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from pydantic import ModelWrapValidatorHandler, model_validator
 
 from warroom.roster import Roster, Team
 from warroom.rules import Frozen, Rules
@@ -17,9 +20,14 @@ from warroom.runbook import Runbook
 from warroom.templates import REQUIRED, load_directory
 from warroom.yamlfile import ConfigError, Path_, dotted, load_model
 
+_SHARED: dict[str, Policy] = {}  # by canonical JSON; see Policy._shared
+
 
 class PolicyError(ConfigError):
     """Invalid policy files; `problems` holds one line per error."""
+
+
+SHARED_POLICIES = 32  # distinct policies kept for sharing: one per service and reload, the oldest let go
 
 
 class Policy(Frozen):
@@ -27,6 +35,27 @@ class Policy(Frozen):
     roster: Roster
     runbooks: dict[str, Runbook]
     templates: dict[str, str] = {}  # runbooks/templates/<name>.md.j2; a default keeps older snapshots loading
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _shared(cls, data: Any, handler: ModelWrapValidatorHandler[Policy]) -> Policy:
+        """One object for equal policies read from JSON. Every incident carries its policy
+        snapshot (~70 KiB as objects; half a cached incident's heap), so a worker holding
+        thousands of incidents held thousands of copies of the same few (bench/scale.py). A
+        policy is frozen, so sharing it changes nothing but memory; and a shared one skips the
+        validation too."""
+        try:
+            key = json.dumps(data, sort_keys=True) if isinstance(data, dict) else None
+        except (TypeError, ValueError):  # built from objects, not read from JSON: nothing to share
+            key = None
+        if key is None:
+            return handler(data)
+        found = _SHARED.get(key)
+        if found is None:
+            found = _SHARED[key] = handler(data)
+            while len(_SHARED) > SHARED_POLICIES:
+                _SHARED.pop(next(iter(_SHARED)))
+        return found
 
     def runbook(self, service: str) -> Runbook:
         return self.runbooks[service]

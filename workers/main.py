@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.atlassian_statuspage import AtlassianStatuspage
@@ -63,9 +63,9 @@ from workflows.throttle import PagerThrottleWorkflow
 WORKFLOWS = [IncidentWorkflow, AlertGroupWorkflow, StatusPageWorkflow, ActionItemWorkflow, ChannelArchiveWorkflow,
              GameDayWorkflow, HeartbeatWorkflow, PagerThrottleWorkflow, OnCallOverridesWorkflow]
 
-# Our models are pure and deterministic: pass them through the sandbox instead of re-importing
-# pydantic for every workflow run.
-RUNNER = SandboxedWorkflowRunner(
+# The sandbox: workflow code that calls the clock, the network or random at once fails under it.
+# Our models are pure and deterministic: passed through instead of re-imported for every run.
+SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
         "warroom", "pydantic", "pydantic_core", "yaml", "jinja2", "markupsafe"
     )
@@ -129,8 +129,20 @@ def channels(client: Client, settings: Settings) -> ChannelActivities:
     )
 
 
+# Incidents a worker keeps in memory (~0.4 MiB each, measured RSS): past it, the least recently
+# used is dropped and replayed whole at its next timer (~40 ms), which one worker cannot do for
+# thousands of open incidents at once (bench/scale.py). 2 000 fit in 1 GiB; run more workers for more.
+CACHED_INCIDENTS = 2000
+
+
 def build_worker(client: Client, settings: Settings) -> Worker:
-    """Settings chosen for a restart with many open incidents (bench/chaos.py measures them):
+    """Settings chosen for a restart with many open incidents (bench/chaos.py, bench/scale.py):
+    - no sandbox in service: a replay costs 2.5 times less without it (an incident's history of
+      158 events: 108 ms sandboxed, 43 ms not), and after a SIGKILL with 500 open incidents the
+      deliveries due next went out 13.7 s late (p99) sandboxed and 0.1 s not. The sandbox stays
+      the suite's guard: the tests run every workflow under it (WARROOM_WORKFLOW_SANDBOX, set by
+      tests/conftest.py) and the recorded histories replay through it;
+    - up to CACHED_INCIDENTS kept in memory, and policies shared between them (warroom.policy);
     - a few workflow tasks at a time: a restarted worker replays every incident that fell due
       while it was down; taking 100 at once on 2 cores timed many out and redid them;
     - a short sticky timeout: a task sent to a dead worker's own queue moves to the shared queue
@@ -143,7 +155,8 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         workflows=WORKFLOWS,
         activities=channels(client, settings).all() + IncidentActivities(door).all() + GameDayActivities(door).all()
         + HeartbeatActivities(door).all() + tracker(settings).all(),
-        workflow_runner=RUNNER,
+        workflow_runner=SANDBOX if settings.workflow_sandbox else UnsandboxedWorkflowRunner(),
+        max_cached_workflows=CACHED_INCIDENTS,
         max_concurrent_workflow_tasks=8,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
         graceful_shutdown_timeout=timedelta(seconds=10),

@@ -22,7 +22,7 @@ from tests.workflow.harness import new_settings
 from warroom.delivery import Delivery
 from warroom.outbox import Outbox, OutboxRow
 from warroom.temporal.door import Door
-from workers.main import RUNNER
+from workers.main import SANDBOX
 from workflows.throttle import PagerThrottleWorkflow
 
 WINDOW = timedelta(seconds=3)  # the minute, scaled: the bundle's wait is a real durable timer
@@ -48,7 +48,7 @@ async def hosts(client: Client, tmp_path: Path, per_minute: int, count: int = 2)
                                        data_converter=client.data_converter)
             await stack.enter_async_context(Worker(
                 own, task_queue=settings.task_queue, workflows=[PagerThrottleWorkflow],
-                activities=[activities.page_bundle], workflow_runner=RUNNER,
+                activities=[activities.page_bundle], workflow_runner=SANDBOX,
             ))
             pagers.append(ThrottledPager(outbox, Door(own, settings.task_queue).admit_page, per_minute, WINDOW))
         yield pagers
