@@ -63,6 +63,7 @@ oidc-provider:
 
 bench: install-test
 	$(BIN)/python bench/brain.py
+	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/chaos.py
 	$(BIN)/python bench/cli.py
