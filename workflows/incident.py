@@ -40,8 +40,6 @@ DELIVER = {  # how each channel's actions leave the workflow (warroom.actions.SP
     Channel.ticket: ChannelActivities.open_ticket,
 }
 CONTINUE_AFTER_EVENTS = 1000  # v8: a restarted worker replays at most this much of an incident
-SHORT_RUNS = "short-runs"  # the patch: continue as new after SHORT_RUN_EVENTS instead
-SHORT_RUN_EVENTS = 300
 TICKET_LINK = "ticket-link"  # the patch: a tracker's SEV4 ticket is linked from the timeline
 SERIAL = frozenset({Channel.incident_channel, Channel.status})  # posts read in order: one at a time
 
@@ -111,13 +109,8 @@ class IncidentWorkflow:
     def _long(self) -> bool:
         """v8: continue as new well before Temporal suggests it (at thousands of events): after a
         worker dies, the next one replays every incident that fell due from its first event, and on
-        a busy incident that replay, not the delivery, is what made deliveries late. The patch
-        SHORT_RUNS: after 300 events, not 1 000 (a replay costs ~0.3 ms an event without the
-        sandbox; bench/chaos.py's restarts replay 100 busy incidents at once)."""
-        if self.state.version < 8:
-            return False
-        limit = SHORT_RUN_EVENTS if workflow.patched(SHORT_RUNS) else CONTINUE_AFTER_EVENTS
-        return workflow.info().get_current_history_length() > limit
+        a busy incident that replay, not the delivery, is what made deliveries late."""
+        return self.state.version >= 8 and workflow.info().get_current_history_length() > CONTINUE_AFTER_EVENTS
 
     def _settled(self) -> bool:
         """Nothing half done: no command being handled, no delivery on its way."""

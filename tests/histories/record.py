@@ -2,13 +2,10 @@
 
     .venv/bin/python -m tests.histories.record                          # every scenario
     .venv/bin/python -m tests.histories.record pager_throttle_bundles   # only those named
-    .venv/bin/python -m tests.histories.record --patch short-runs continued_as_new
 
 Files are named by the brain version they were recorded under (v1-…, v3-…) and old ones are
 kept: a history recorded before a change and replayed after it is what proves that running
-incidents survive the change (gate new rules by state.version, or use workflow.patched). After a
-workflow.patched change, `--patch NAME` records beside the version's files (v8.short-runs-…), so
-both the histories from before the patch and those from after it replay.
+incidents survive the change (gate new rules by state.version, or use workflow.patched).
 """
 
 from __future__ import annotations
@@ -211,9 +208,7 @@ async def main() -> None:
             settings = new_settings(Path(tmp), env.client)
             async with build_worker(env.client, settings):
                 h = Harness(client=env.client, settings=settings, policy=policy)
-                args = sys.argv[1:]
-                patch = args.pop(args.index("--patch") + 1) if "--patch" in args else None
-                wanted = set(args) - {"--patch"}  # names of scenarios to record again; none: all
+                wanted = set(sys.argv[1:])  # names of scenarios to record again; none: all
                 for scenario in [x for x in SCENARIOS if not wanted or x.__name__ in wanted]:
                     incident = await scenario(h)
                     first = await h.client.get_workflow_handle(incident, run_id=None).describe()
@@ -222,7 +217,7 @@ async def main() -> None:
                         runs = [w async for w in h.client.list_workflows(f'WorkflowId="{incident}"')]
                         oldest = min(runs, key=lambda w: w.start_time)
                         history = await h.client.get_workflow_handle(incident, run_id=oldest.run_id).fetch_history()
-                    path = HERE / f"v{BRAIN_VERSION}{f'.{patch}' if patch else ''}-{scenario.__name__}.json"
+                    path = HERE / f"v{BRAIN_VERSION}-{scenario.__name__}.json"
                     path.write_text(
                         json.dumps({"workflow_id": incident, "history": json.loads(history.to_json())}, indent=1)
                     )
