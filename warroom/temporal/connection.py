@@ -4,14 +4,16 @@ Temporal's failures mean to us."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 from temporalio.contrib.opentelemetry import TracingInterceptor
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -25,6 +27,21 @@ from warroom.temporal.target import TemporalConfigError, connect_options, descri
 
 ALL_KEYS: tuple[SearchAttributeKey, ...] = board.INCIDENT_KEYS + board.ITEM_KEYS
 QUERY_TIMEOUT = timedelta(seconds=15)
+NEW_RUN_WAIT_S, NEW_RUN_TRIES = 0.2, 10  # a run just begun has no workflow task for a moment
+
+
+async def ask(handle: WorkflowHandle, query: Any, *args: Any) -> Any:
+    """`handle.query(query, *args)`, asked again for up to 2 s while the server says the latest run
+    has no workflow task scheduled yet (FAILED_PRECONDITION): for a moment after a continue-as-new
+    the new run cannot answer, and a `warroom show` at that moment is no reason to say "retry later"."""
+    for attempt in range(NEW_RUN_TRIES):
+        try:
+            return await handle.query(query, *args, rpc_timeout=QUERY_TIMEOUT)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.FAILED_PRECONDITION or attempt == NEW_RUN_TRIES - 1:
+                raise
+            await asyncio.sleep(NEW_RUN_WAIT_S)
+    raise AssertionError("unreachable")
 
 
 class Unavailable(Exception):

@@ -30,7 +30,7 @@ from warroom.policy import Policy
 from warroom.severity import Severity
 from warroom.state import BRAIN_VERSION, IncidentState, Stage, new_incident_id, normalize_incident_id
 from warroom.temporal import board, oncall
-from warroom.temporal.connection import QUERY_TIMEOUT, Unavailable, UnknownIncident, answered, of_type, unavailable
+from warroom.temporal.connection import Unavailable, UnknownIncident, answered, ask, of_type, unavailable
 from warroom.views import CommandResult, IncidentView
 from workflows.incident import IncidentInput, IncidentWorkflow
 
@@ -125,7 +125,7 @@ async def preview(client: Client, incident: str, command: Publish | PostUpdate) 
     handle = client.get_workflow_handle_for(IncidentWorkflow.run, incident_id)
     try:
         with answered(incident_id):
-            return await handle.query(IncidentWorkflow.preview, command, rpc_timeout=QUERY_TIMEOUT)
+            return await ask(handle, IncidentWorkflow.preview, command)
     except WorkflowQueryFailedError as exc:
         raise Refused(str(exc.message if hasattr(exc, "message") else exc).removeprefix("Refused: ")) from None
 
@@ -136,7 +136,7 @@ async def review_draft(client: Client, incident: str) -> str:
     with answered(incident_id):
         description = await handle.describe()
         if description.status == Status.RUNNING:
-            return await handle.query(IncidentWorkflow.review_draft, rpc_timeout=QUERY_TIMEOUT)
+            return await ask(handle, IncidentWorkflow.review_draft)
     final = (await view(client, incident_id)).state
     if final.review is not None:
         return final.review.document
@@ -150,7 +150,7 @@ async def view(client: Client, incident: str) -> IncidentView:
     with answered(incident_id):
         description = await handle.describe()
         if description.status == Status.RUNNING:
-            return await handle.query(IncidentWorkflow.view, rpc_timeout=QUERY_TIMEOUT)
+            return await ask(handle, IncidentWorkflow.view)
         if description.status == Status.CONTINUED_AS_NEW:  # raced a continue-as-new: ask the new run
             return await view(client, incident_id)
         state: IncidentState = await handle.result()

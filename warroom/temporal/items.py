@@ -16,7 +16,7 @@ from warroom.commands.base import Refused
 from warroom.policy import Policy
 from warroom.state import normalize_incident_id
 from warroom.temporal import board
-from warroom.temporal.connection import QUERY_TIMEOUT, Unavailable, UnknownIncident, of_type, unavailable
+from warroom.temporal.connection import Unavailable, UnknownIncident, ask, of_type, unavailable
 from warroom.tracker import TrackerKind, tracker_search_value
 from workflows.action_item import ActionItemWorkflow, ItemInput
 
@@ -85,7 +85,7 @@ async def _current(client: Client, item_id: str) -> ItemState:
     try:
         description = await handle.describe()
         if description.status == Status.RUNNING:
-            return await handle.query(ActionItemWorkflow.current, rpc_timeout=QUERY_TIMEOUT)
+            return await ask(handle, ActionItemWorkflow.current)
         return await handle.result()
     except RPCError as exc:
         raise unavailable(exc) from None
@@ -175,7 +175,7 @@ async def items(client: Client, query: str | None = None) -> list[ItemState]:
         async for execution in client.list_workflows(query or item_query(everything=True)):
             handle = client.get_workflow_handle_for(ActionItemWorkflow.run, execution.id, run_id=execution.run_id)
             if execution.status == Status.RUNNING:
-                found.append(await handle.query(ActionItemWorkflow.current, rpc_timeout=QUERY_TIMEOUT))
+                found.append(await ask(handle, ActionItemWorkflow.current))
             elif execution.status == Status.COMPLETED:
                 found.append(await handle.result())
     except RPCError as exc:
