@@ -20,14 +20,13 @@ from warroom.runbook import Runbook
 from warroom.templates import REQUIRED, load_directory
 from warroom.yamlfile import ConfigError, Path_, dotted, load_model
 
-_SHARED: dict[str, Policy] = {}  # by canonical JSON; see Policy._shared
-
 
 class PolicyError(ConfigError):
     """Invalid policy files; `problems` holds one line per error."""
 
 
 SHARED_POLICIES = 32  # distinct policies kept for sharing: one per service and reload, the oldest let go
+_SHARED: dict[str, Policy] = {}  # by canonical JSON; see Policy._shared
 
 
 class Policy(Frozen):

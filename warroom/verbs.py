@@ -91,6 +91,8 @@ NEXT = _p("next", "next update: in 30m, or an ISO time [default: the cadence]", 
 ONCALL_TEAM = _p("team", "only this team [default: every team]", positional=True)
 COMPONENT = _p("components", "status-page component [default: the runbook's]", kind="many", option="--component")
 
+NEXT_PAGE = "X-Next-Page-Token"  # `list`: the API's header for the page after; given back as `page_token`
+
 VERBS: tuple[Verb, ...] = (
     Verb(("declare",), "Declare an incident; prints its id. `declare sev1 payments Checkout failing` and "
          "`declare --sev SEV1 --service payments \"Checkout failing\"` say the same.",

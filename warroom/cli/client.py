@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from warroom.cli.output import REFUSED, USAGE, CliError
+from warroom.verbs import NEXT_PAGE
 
 TIMEOUT_S = 30
 
@@ -96,9 +97,6 @@ def resolve(as_: str | None, anyone: bool = False) -> Login:
                        + "; `warroom login URL --token …` adds one")
     raise CliError("who are you? give --as HANDLE or set WARROOM_USER" + (f" (you hold tokens for: {', '.join(held)})"
                                                                           if held else ""), USAGE)
-
-
-NEXT_PAGE = "X-Next-Page-Token"  # the gateway's header for the page after this one (`warroom list`)
 
 
 def request(login: Login, method: str, path: str, body: dict[str, Any] | None = None,

@@ -30,11 +30,10 @@ from warroom.gateway.identity import Caller, Forbidden, Identities, Unauthentica
 from warroom.requests import Invalid
 from warroom.temporal.connection import Unavailable, UnknownIncident
 from warroom.temporal.incidents import IncidentPage
-from warroom.verbs import VERBS, Param, Verb
+from warroom.verbs import NEXT_PAGE, VERBS, Param, Verb
 from warroom.views import IncidentView
 
 RETRY_AFTER_S = "5"
-NEXT_PAGE = "X-Next-Page-Token"  # `GET /v1/incidents`: give it back as ?page_token= for the page after
 STREAM_POLL_S = 1.0
 STREAM_HEARTBEAT_S = 15.0
 

@@ -34,14 +34,14 @@ async def ask(handle: WorkflowHandle, query: Any, *args: Any) -> Any:
     """`handle.query(query, *args)`, asked again for up to 2 s while the server says the latest run
     has no workflow task scheduled yet (FAILED_PRECONDITION): for a moment after a continue-as-new
     the new run cannot answer, and a `warroom show` at that moment is no reason to say "retry later"."""
-    for attempt in range(NEW_RUN_TRIES):
+    for _ in range(NEW_RUN_TRIES - 1):
         try:
             return await handle.query(query, *args, rpc_timeout=QUERY_TIMEOUT)
         except RPCError as exc:
-            if exc.status != RPCStatusCode.FAILED_PRECONDITION or attempt == NEW_RUN_TRIES - 1:
+            if exc.status != RPCStatusCode.FAILED_PRECONDITION:
                 raise
-            await asyncio.sleep(NEW_RUN_WAIT_S)
-    raise AssertionError("unreachable")
+        await asyncio.sleep(NEW_RUN_WAIT_S)
+    return await handle.query(query, *args, rpc_timeout=QUERY_TIMEOUT)
 
 
 class Unavailable(Exception):

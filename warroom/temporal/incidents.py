@@ -186,7 +186,7 @@ class BadPageToken(Refused):
     """A page token Temporal does not recognise (not one a previous page gave, or a different query's)."""
 
 
-async def list_incidents(client: Client, query: str, limit: int = 200, page_token: str | None = None) -> IncidentPage:
+async def list_incidents(client: Client, query: str, limit: int, page_token: str | None = None) -> IncidentPage:
     """One page of at most `limit` rows; `page_token` (a previous page's, url-safe base64) the
     page after it."""
     pages = client.list_workflows(query, page_size=limit, next_page_token=_token_bytes(page_token))
