@@ -206,8 +206,8 @@ async def heartbeating(every: float = 1.0) -> AsyncIterator[None]:
 
     async def beat() -> None:
         while True:
-            keepalive()
             await asyncio.sleep(every)
+            keepalive()
 
     task = asyncio.create_task(beat())
     try:
