@@ -7,13 +7,18 @@ Providers raise to have Temporal retry (its retry policy, never a loop of their 
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 
 from pydantic import BaseModel, ConfigDict
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from activities import http
 from activities.http import heartbeating
 from activities.metered import counted
+from warroom.actions import Channel
 from warroom.delivery import Delivery, Recipient
 from warroom.publicpage import PublicUpdate
 from warroom.tracker import TrackerIssue, TrackerKind, TrackerRef, TrackerState
@@ -98,6 +103,28 @@ class ChannelPost(BaseModel):
         return f"{self.incident_id}:{self.key}"
 
 
+class Batch(BaseModel):
+    """Deliveries of one channel (pager, e-mail or chat) that fell due in the same turn of one
+    incident, sent side by side by one activity. One activity each cost the server a task and a
+    workflow task apiece; after an outage an incident has a dozen or more due at once, and that
+    catch-up, not the sending, is what one worker could not drain in seconds (bench/chaos.py)."""
+
+    model_config = ConfigDict(frozen=True)
+    deliveries: tuple[Delivery, ...]
+
+
+class Sent(BaseModel):
+    """What became of one delivery of a batch: sent; refused for good (`failure`: the provider
+    said retrying cannot help); or `again`: it failed in a way a retry may mend, and the workflow
+    sends it alone, through the single delivery's activity and its retry policy, so that one
+    provider's outage holds back no other delivery of the batch."""
+
+    model_config = ConfigDict(frozen=True)
+    key: str  # the action's key
+    failure: str | None = None
+    again: bool = False
+
+
 class IncidentChannels(ABC):
     """The incident's own chat channel: opened once, posted to, archived (R-COMM-12, R-F15-11).
     Idempotent: a retried open finds the channel it made, a retried post does not post twice."""
@@ -148,6 +175,35 @@ class ChannelActivities:
         async with heartbeating(), counted(delivery.channel, delivery.due_at):
             return await self.ticketing.open_ticket(delivery)
 
+    @activity.defn(name="deliver_batch")
+    async def deliver_batch(self, batch: Batch) -> tuple[Sent, ...]:
+        """A Batch, side by side. A delivery that went out is marked in the heartbeat's progress
+        set under its idempotency key, so a retried attempt (the worker died) sends it no more."""
+        async with heartbeating():
+            return tuple(await asyncio.gather(*(self._one(delivery) for delivery in batch.deliveries)))
+
+    async def _one(self, delivery: Delivery) -> Sent:
+        if http.already_done(delivery.idempotency_key):
+            return Sent(key=delivery.action_key)
+        try:
+            async with counted(delivery.channel, delivery.due_at):
+                await self._sender(delivery.channel)(delivery)
+        except ApplicationError as exc:
+            if exc.non_retryable:
+                return Sent(key=delivery.action_key, failure=exc.message)
+            http.warn(f"{delivery.action_key}: {exc.message}; it goes again alone")
+            return Sent(key=delivery.action_key, again=True)
+        except Exception as exc:  # noqa: BLE001 - a provider's fault of any kind: that one goes again alone
+            http.warn(f"{delivery.action_key}: {type(exc).__name__}; it goes again alone")
+            return Sent(key=delivery.action_key, again=True)
+        http.mark_done(delivery.idempotency_key)
+        return Sent(key=delivery.action_key)
+
+    def _sender(self, channel: Channel) -> Callable[[Delivery], Awaitable[None]]:
+        """The provider's call for a channel a Batch may carry (the same the single activities make)."""
+        return {Channel.pager: self.pager.page, Channel.email: self.notifier.notify,
+                Channel.chat: self.messenger.remind}[channel]
+
     @activity.defn(name="publish_status")
     async def publish_status(self, update: PublicUpdate) -> None:
         async with heartbeating(), counted("statuspage"):
@@ -164,5 +220,5 @@ class ChannelActivities:
             await self.channels.post(request)
 
     def all(self) -> list:
-        return [self.page, self.page_bundle, self.notify, self.remind, self.open_ticket, self.publish_status,
-                self.open_channel, self.post_to_channel]
+        return [self.page, self.page_bundle, self.notify, self.remind, self.open_ticket, self.deliver_batch,
+                self.publish_status, self.open_channel, self.post_to_channel]

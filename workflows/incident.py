@@ -8,6 +8,7 @@ warroom.brain; this file only moves facts between Temporal and it.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -16,7 +17,7 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ConfigDict, model_validator
 
-    from activities.channels import ChannelActivities, ChannelPost, OpenChannel
+    from activities.channels import Batch, ChannelActivities, ChannelPost, OpenChannel, Sent
     from activities.incidents import IncidentActivities, StartReviewItems
     from warroom import review
     from warroom.actions import Action, Channel, ChannelStep, ChannelWork
@@ -41,6 +42,9 @@ DELIVER = {  # how each channel's actions leave the workflow (warroom.actions.SP
 }
 CONTINUE_AFTER_EVENTS = 1000  # v8: a restarted worker replays at most this much of an incident
 TICKET_LINK = "ticket-link"  # the patch: a tracker's SEV4 ticket is linked from the timeline
+ONE_TIMER = "one-timer"  # the patch: a timer per deadline, kept while the deadline stays (_wait)
+BATCHES = "batches"  # the patch: a turn's due pages, mails and reminders go one activity per channel
+BATCHED = frozenset({Channel.pager, Channel.email, Channel.chat})  # ChannelActivities.deliver_batch carries these
 SERIAL = frozenset({Channel.incident_channel, Channel.status})  # posts read in order: one at a time
 
 
@@ -74,13 +78,21 @@ class IncidentWorkflow:
         self.decision = decide(self.state, self.policy, now)
         self.published: dict[str, object] = {}
         self.inflight: dict[str, Channel] = {}  # v8: deliveries on their way, by action key
+        self.alarm: tuple[datetime, asyncio.Task[None]] | None = None  # ONE_TIMER: the deadline waited for
 
     @workflow.run
     async def run(self, start: IncidentInput) -> IncidentState:
+        due: dict[str, Action] = {}  # BATCHES: what this workflow task's turns made due, sent at its end
         while True:
             turn = advance(self.state, self.policy, workflow.now())
             self.state, self.decision = turn.state, turn.decision
-            if self.state.version >= 8:  # deliveries run beside the loop: a slow one holds back no deadline
+            if self.state.version >= 8 and workflow.patched(BATCHES):
+                due.update((action.key, action) for action in turn.deliveries)
+                if turn.applied:  # a published update's mails come a turn later: they join this batch
+                    continue
+                self._dispatch(tuple(due.values()), batch=True)
+                due.clear()
+            elif self.state.version >= 8:  # deliveries run beside the loop: a slow one holds back no deadline
                 self._dispatch(turn.deliveries)
                 if turn.applied:
                     continue
@@ -93,6 +105,9 @@ class IncidentWorkflow:
             if workflow.info().is_continue_as_new_suggested() or self._long():
                 await workflow.wait_condition(self._settled)
                 workflow.continue_as_new(IncidentInput(policy=self.policy, state=self.state))
+            if workflow.patched(ONE_TIMER):
+                await self._wait()
+                continue
             seen = self.version
             wake_at = self.decision.wake_at
             try:
@@ -106,6 +121,21 @@ class IncidentWorkflow:
         await workflow.wait_condition(self._settled)
         return self.state
 
+    async def _wait(self) -> None:
+        """Wait for a change or the next deadline, on one timer per deadline: a turn that leaves the
+        deadline where it was (a delivery came back, a command changed nothing due) keeps the timer
+        it has, where a timeout per wait cancelled and restarted one every turn: two events and a
+        server timer each, a third of an incident's history (bench/chaos.py)."""
+        seen, wake_at = self.version, self.decision.wake_at
+        if self.alarm is not None and (self.alarm[0] != wake_at or self.alarm[1].done()):
+            self.alarm[1].cancel()  # a done task ignores it
+            self.alarm = None
+        if self.alarm is None and wake_at is not None:
+            summary = self.decision.upcoming[0].key if self.decision.upcoming else None
+            self.alarm = (wake_at, asyncio.create_task(workflow.sleep(wake_at - workflow.now(), summary=summary)))
+        alarm = self.alarm
+        await workflow.wait_condition(lambda: self.version != seen or (alarm is not None and alarm[1].done()))
+
     def _long(self) -> bool:
         """v8: continue as new well before Temporal suggests it (at thousands of events): after a
         worker dies, the next one replays every incident that fell due from its first event, and on
@@ -116,16 +146,28 @@ class IncidentWorkflow:
         """Nothing half done: no command being handled, no delivery on its way."""
         return workflow.all_handlers_finished() and not self.inflight
 
-    def _dispatch(self, due: tuple[Action, ...]) -> None:
+    def _dispatch(self, due: tuple[Action, ...], batch: bool = False) -> None:
         """v8: start each due delivery as its own task; the loop goes on timing the others. A key on
         its way is not started twice, and the channel's posts and the status page's go one at a
-        time, in order. A finished delivery wakes the loop (`version`) to decide again."""
+        time, in order. A finished delivery wakes the loop (`version`) to decide again. With
+        `batch` (BATCHES), a channel's pages, mails or reminders due together go as one task."""
+        starting = []
         for action in due:
             channel = action.spec.channel
             if action.key in self.inflight or (channel in SERIAL and channel in self.inflight.values()):
                 continue
             self.inflight[action.key] = channel
-            asyncio.create_task(self._beside(action))
+            starting.append(action)
+        together: dict[Channel, list[Action]] = {}
+        for action in starting:
+            if batch and action.spec.channel in BATCHED:
+                together.setdefault(action.spec.channel, []).append(action)
+        for action in starting:  # in the order due: the order their activities are scheduled in
+            group = together.get(action.spec.channel, [])
+            if len(group) < 2:
+                asyncio.create_task(self._beside(action))
+            elif action is group[0]:
+                asyncio.create_task(self._batch(group))
 
     async def _beside(self, action: Action) -> None:
         try:
@@ -133,6 +175,30 @@ class IncidentWorkflow:
         finally:
             del self.inflight[action.key]
             self.version += 1
+
+    async def _batch(self, actions: list[Action]) -> None:
+        """BATCHES: one channel's deliveries due in the same turn, as one activity (activities.
+        channels.Batch says why). Each is recorded as it came back; one that may go out on a retry
+        goes again alone, as any single delivery (and so does every one, should the batch itself
+        fail for good)."""
+        deliveries = tuple(delivery_for(self.state, self.policy, action) for action in actions)
+        summary = f"{actions[0].spec.channel.value} x{len(actions)}: {', '.join(a.key for a in actions)}"
+        sent: dict[str, Sent] = {}
+        try:
+            outcomes = await workflow.execute_activity_method(
+                ChannelActivities.deliver_batch, Batch(deliveries=deliveries), summary=summary, **DELIVERY)
+            sent = {outcome.key: outcome for outcome in outcomes}
+        except ActivityError:
+            pass
+        for action in actions:
+            outcome = sent.get(action.key)
+            if outcome is None or outcome.again:
+                asyncio.create_task(self._beside(action))
+                continue
+            failure = None if outcome.failure is None else _could_not(action, outcome.failure)
+            self.state = delivered(self.state, action, workflow.now(), failure)
+            del self.inflight[action.key]
+        self.version += 1
 
     @workflow.update
     def command(self, command: IncidentCommand) -> CommandResult:
@@ -199,8 +265,8 @@ class IncidentWorkflow:
                     self.state = self.state.record(workflow.now(), "warroom", "ticket",
                                                    f"ticket opened as {opened.name}: {opened.url}")
         except ActivityError as exc:
-            cause = exc.cause.message if isinstance(exc.cause, ApplicationError) else str(exc.cause or exc)
-            failure = f"could not {action.kind} {', '.join(action.audience)} for {action.key}: {cause}"
+            failure = _could_not(action, exc.cause.message if isinstance(exc.cause, ApplicationError)
+                                 else str(exc.cause or exc))
         self.state = delivered(self.state, action, workflow.now(), failure)
 
     async def _start_items(self, action: Action, summary: str) -> None:
@@ -264,3 +330,8 @@ class IncidentWorkflow:
             self.published["memo"] = memo
         workflow.set_current_details(board.details(self.state, self.decision.upcoming))
 
+
+
+def _could_not(action: Action, cause: str) -> str:
+    """The timeline's line for a delivery that failed for good."""
+    return f"could not {action.kind} {', '.join(action.audience)} for {action.key}: {cause}"

@@ -3,8 +3,9 @@
     .venv/bin/python -m tests.histories.record                          # every scenario
     .venv/bin/python -m tests.histories.record pager_throttle_bundles   # only those named
 
-Files are named by the brain version they were recorded under (v1-…, v3-…) and old ones are
-kept: a history recorded before a change and replayed after it is what proves that running
+Files are named by the brain version they were recorded under (v1-…, v3-…) and, when a
+workflow patch changed what that version's workflow does, by the newest patch too (v8-batches-…,
+NEWEST_PATCH). Old ones are kept: a history recorded before a change and replayed after it is what proves that running
 incidents survive the change (gate new rules by state.version, or use workflow.patched).
 """
 
@@ -40,6 +41,7 @@ from workers.main import build_worker
 from workers.up import temporal_binary
 
 HERE = Path(__file__).parent
+NEWEST_PATCH = "batches"  # workflows/incident.py BATCHES (and ONE_TIMER before it): v8 recorded again
 s = timedelta(seconds=1)
 
 
@@ -217,7 +219,7 @@ async def main() -> None:
                         runs = [w async for w in h.client.list_workflows(f'WorkflowId="{incident}"')]
                         oldest = min(runs, key=lambda w: w.start_time)
                         history = await h.client.get_workflow_handle(incident, run_id=oldest.run_id).fetch_history()
-                    path = HERE / f"v{BRAIN_VERSION}-{scenario.__name__}.json"
+                    path = HERE / f"v{BRAIN_VERSION}-{NEWEST_PATCH}-{scenario.__name__}.json"
                     path.write_text(
                         json.dumps({"workflow_id": incident, "history": json.loads(history.to_json())}, indent=1)
                     )

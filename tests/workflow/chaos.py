@@ -66,6 +66,7 @@ class Outcome:
     duplicates: list[str] = field(default_factory=list)
     lateness: list[float] = field(default_factory=list)  # seconds after the deadline
     excess: list[float] = field(default_factory=list)  # seconds after the deadline or the outage's end
+    held: dict[str, list[float]] = field(default_factory=dict)  # the excess by the outage that excused it
     timeline: list[tuple[float, str]] = field(default_factory=list)  # what the chaos did, seconds from start
 
 
@@ -92,7 +93,7 @@ class Cluster:
         self.workers: list[subprocess.Popen] = []  # every worker started, the newest last
         self.gateways: list[subprocess.Popen] = []
         self.env = {**os.environ, "WARROOM_DATA_DIR": str(root), "WARROOM_TASK_QUEUE": QUEUE, **(env or {})}
-        self.outages: list[tuple[float, float | None]] = []  # (down, up) on the monotonic clock
+        self.outages: list[tuple[float, float | None, str]] = []  # (down, up, what) on the monotonic clock
         self.log = open(root / "processes.log", "ab")  # noqa: SIM115 - closed in stop()
 
     @property
@@ -140,12 +141,12 @@ class Cluster:
                 await asyncio.sleep(0.1)
         raise RuntimeError("the gateway did not come up")
 
-    def down(self) -> None:
-        self.outages.append((time.monotonic(), None))
+    def down(self, what: str) -> None:
+        self.outages.append((time.monotonic(), None, what))
 
     def up(self) -> None:
-        began, _ = self.outages[-1]
-        self.outages[-1] = (began, time.monotonic())
+        began, _, what = self.outages[-1]
+        self.outages[-1] = (began, time.monotonic(), what)
 
     @staticmethod
     def kill(process: subprocess.Popen | None) -> None:
@@ -216,7 +217,7 @@ async def _run(plan: Plan, cluster: Cluster) -> Outcome:
         await asyncio.sleep(max(0.0, began + at - time.monotonic()))
         if what == "kill server":
             say("SIGKILL the dev server")
-            cluster.down()
+            cluster.down("the server kill")
             cluster.kill(cluster.server)
             await asyncio.sleep(2)
             await cluster.start_server()
@@ -225,7 +226,7 @@ async def _run(plan: Plan, cluster: Cluster) -> Outcome:
             continue
         pause = plan.outage if what == "outage" else plan.dead_for
         say(f"SIGKILL the worker; a new one in {pause:g}s")
-        cluster.down()
+        cluster.down(f"the {pause:g}-s outage" if what == "outage" else "a worker kill")
         cluster.kill(cluster.worker)
         await asyncio.sleep(pause)
         cluster.start_worker()
@@ -240,7 +241,7 @@ async def _run(plan: Plan, cluster: Cluster) -> Outcome:
 async def _count(harness: Harness, incidents: list[str], cluster: Cluster, outcome: Outcome, began: float) -> None:
     now = datetime.now(UTC)
     wall_offset = time.time() - time.monotonic()
-    outages = [(d + wall_offset, (u or time.monotonic()) + wall_offset) for d, u in cluster.outages]
+    outages = [(d + wall_offset, (u or time.monotonic()) + wall_offset, what) for d, u, what in cluster.outages]
     for incident in incidents:
         state = (await view(harness.client, incident)).state
         sent = {k: d for k, d in state.done.items() if _delivered(d.kind)}
@@ -259,8 +260,10 @@ async def _count(harness: Harness, incidents: list[str], cluster: Cluster, outco
         outcome.lateness.append(late)
         due, out = row.due_at.timestamp(), row.created_at.timestamp()
         # an outage that began before it went out and ended after (or just before) its deadline
-        excuse = max([due] + [up for down, up in outages if down <= out and up >= due - 2])
+        overlapping = [(up, what) for down, up, what in outages if down <= out and up >= due - 2]
+        excuse, what = max([(due, "no fault"), *overlapping])
         outcome.excess.append(max(0.0, out - excuse))
+        outcome.held.setdefault(what, []).append(outcome.excess[-1])
 
 
 async def view(client: Client, incident: str) -> IncidentView:
@@ -288,6 +291,7 @@ async def _duplicates(client: Client, incident: str) -> list[str]:
                 continue
             attributes = event.activity_task_scheduled_event_attributes
             payload = json.loads(attributes.input.payloads[0].data) if attributes.input.payloads else {}
-            key = payload.get("action_key") or payload.get("key") or ""
-            scheduled[f"{attributes.activity_type.name}:{key or payload.get('incident_id', '')}"] += 1
+            for part in payload.get("deliveries") or [payload]:  # a batch counts each of its deliveries
+                key = part.get("action_key") or part.get("key") or part.get("incident_id", "")
+                scheduled[f"{part.get('channel') or attributes.activity_type.name}:{key}"] += 1
     return [f"{incident} {k} x{n}" for k, n in scheduled.items() if n > 1]
