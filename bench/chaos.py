@@ -56,6 +56,12 @@ async def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, outcome in results:
         print(row(name, outcome))
+    print("\nThe faulty run's deliveries by the outage that held them back (the latest one that overlapped: "
+          "its end is what the excess counts from; 'no fault': due and sent outside every outage)\n")
+    print("| held back by | deliveries | excess p50 | excess p99 | excess max | over 5 s |\n|---|---|---|---|---|---|")
+    for what, excess in sorted(results[1][1].held.items()):
+        print(f"| {what} | {len(excess)} | {percentile(excess, 50):.2f} | {percentile(excess, 99):.2f} | "
+              f"{max(excess):.2f} | {sum(e > 5 for e in excess)} |")
     print("\nfaults:", "; ".join(f"{t:g}s {what}" for t, what in results[1][1].timeline))
     print("\nreproduce: .venv/bin/python bench/chaos.py " + " ".join(sys.argv[1:]))
 

@@ -68,10 +68,15 @@ class Outbox:
         self.path = Path(path)
         self._prepared = False
         self._preparing = threading.Lock()
+        self._held = threading.local()  # a connection per thread, kept: opening one per row cost more than the row
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=30)
+        connection = getattr(self._held, "connection", None)
+        if connection is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = self._held.connection = sqlite3.connect(self.path, timeout=30)
+            # WAL with synchronous=NORMAL: a row survives the worker's SIGKILL, a commit waits for no fsync
+            connection.execute("PRAGMA synchronous=NORMAL")
         if not self._prepared:
             # once per process, one thread at a time: switching to WAL takes a lock that SQLite does
             # not wait for, so concurrent first writes would fail with "database is locked"
