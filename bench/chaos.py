@@ -56,8 +56,9 @@ async def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, outcome in results:
         print(row(name, outcome))
-    print("\nThe faulty run's deliveries by the outage that held them back (the latest one that overlapped: "
-          "its end is what the excess counts from; 'no fault': due and sent outside every outage)\n")
+    print("\nThe faulty run's deliveries by the faults that held them back (every outage between its deadline "
+          "and its going out; the excess counts from the last one's end; 'no fault': due and sent outside every "
+          "outage, late only behind the backlog the others left)\n")
     print("| held back by | deliveries | excess p50 | excess p99 | excess max | over 5 s |\n|---|---|---|---|---|---|")
     for what, excess in sorted(results[1][1].held.items()):
         print(f"| {what} | {len(excess)} | {percentile(excess, 50):.2f} | {percentile(excess, 99):.2f} | "

@@ -261,9 +261,10 @@ async def _count(harness: Harness, incidents: list[str], cluster: Cluster, outco
         due, out = row.due_at.timestamp(), row.created_at.timestamp()
         # an outage that began before it went out and ended after (or just before) its deadline
         overlapping = [(up, what) for down, up, what in outages if down <= out and up >= due - 2]
-        excuse, what = max([(due, "no fault"), *overlapping])
+        excuse = max([due] + [up for up, _ in overlapping])
         outcome.excess.append(max(0.0, out - excuse))
-        outcome.held.setdefault(what, []).append(outcome.excess[-1])
+        held = " + ".join(sorted({what for _, what in overlapping})) or "no fault"  # kills chained: one episode
+        outcome.held.setdefault(held, []).append(outcome.excess[-1])
 
 
 async def view(client: Client, incident: str) -> IncidentView:
