@@ -188,13 +188,11 @@ class ChannelActivities:
         try:
             async with counted(delivery.channel, delivery.due_at):
                 await self._sender(delivery.channel)(delivery)
-        except ApplicationError as exc:
-            if exc.non_retryable:
+        except Exception as exc:  # noqa: BLE001 - a provider's fault of any kind concerns that delivery alone
+            if isinstance(exc, ApplicationError) and exc.non_retryable:
                 return Sent(key=delivery.action_key, failure=exc.message)
-            http.warn(f"{delivery.action_key}: {exc.message}; it goes again alone")
-            return Sent(key=delivery.action_key, again=True)
-        except Exception as exc:  # noqa: BLE001 - a provider's fault of any kind: that one goes again alone
-            http.warn(f"{delivery.action_key}: {type(exc).__name__}; it goes again alone")
+            why = exc.message if isinstance(exc, ApplicationError) else type(exc).__name__
+            http.warn(f"{delivery.action_key}: {why}; it goes again alone")
             return Sent(key=delivery.action_key, again=True)
         http.mark_done(delivery.idempotency_key)
         return Sent(key=delivery.action_key)
