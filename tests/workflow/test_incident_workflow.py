@@ -27,6 +27,7 @@ from warroom.state import Stage
 from warroom.temporal import board
 from warroom.temporal import incidents as remote
 from warroom.temporal.connection import UnknownIncident
+from workflows.incident import TASK_TIMEOUT
 
 s = timedelta(seconds=1)
 
@@ -232,6 +233,8 @@ async def test_continue_as_new_keeps_the_state(make_harness):
         await h.send(incident, SetSeverity(actor="bob", severity="SEV1"))
         rows = await h.wait_rows(incident, lambda rows: any(r.action_key == "page:SEV1" for r in rows))
         assert keys(rows).count(("page:SEV2", "bob")) == 1  # nothing re-sent by the new run
+        config = (await h.handle(incident).describe()).raw_description.execution_config
+        assert config.default_workflow_task_timeout.ToTimedelta() == TASK_TIMEOUT  # the new run's tasks move on as soon
 
 
 async def test_policy_reload_swaps_the_snapshot(make_harness):

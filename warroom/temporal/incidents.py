@@ -32,7 +32,7 @@ from warroom.state import BRAIN_VERSION, IncidentState, Stage, new_incident_id, 
 from warroom.temporal import board, oncall
 from warroom.temporal.connection import Unavailable, UnknownIncident, answered, ask, of_type, unavailable
 from warroom.views import CommandResult, IncidentView
-from workflows.incident import IncidentInput, IncidentWorkflow
+from workflows.incident import TASK_TIMEOUT, IncidentInput, IncidentWorkflow
 
 
 async def declare(
@@ -57,6 +57,7 @@ async def declare(
                 IncidentInput(policy=snapshot, declare=command, version=BRAIN_VERSION),
                 id=chosen,
                 task_queue=task_queue,
+                task_timeout=TASK_TIMEOUT,  # continue-as-new keeps it
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
                 if incident_id
                 else WorkflowIDConflictPolicy.FAIL,
