@@ -30,7 +30,7 @@ from activities.smtp import SmtpNotifier
 from activities.throttle import ThrottledPager
 from activities.tracking import TrackerActivities, TrackerTicketing
 from activities.webhook import WebhookProvider
-from warroom import metrics
+from warroom import __version__, metrics
 from warroom.config import Settings
 from warroom.config_file import (
     AtlassianConfig,
@@ -147,7 +147,9 @@ def build_worker(client: Client, settings: Settings) -> Worker:
       while it was down; taking 100 at once on 2 cores timed many out and redid them;
     - a short sticky timeout: a task sent to a dead worker's own queue moves to the shared queue
       after 2 s instead of 10;
-    - a graceful SIGTERM: deliveries under way get 10 s to finish before the worker exits."""
+    - a graceful SIGTERM: deliveries under way get 10 s to finish before the worker exits;
+    - a build id of its own: left to the SDK, it hashes every loaded module's code first, a quarter
+      of a second of CPU at each restart before the first task (no worker versioning is used)."""
     door = Door(client, settings.task_queue)
     return Worker(
         client,
@@ -160,6 +162,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         max_concurrent_workflow_tasks=8,
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
         graceful_shutdown_timeout=timedelta(seconds=10),
+        build_id=f"warroom-{__version__}",
     )
 
 
