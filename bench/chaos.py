@@ -7,9 +7,10 @@ Run from the repository root:
 
     .venv/bin/python bench/chaos.py                 # 100 incidents, 15 kills, a 30-s outage: ~4 min
     .venv/bin/python bench/chaos.py --incidents 20  # smaller
+    .venv/bin/python bench/chaos.py --pace 15       # a minute of policy in 4 s: a quarter of the deliveries
 
 Each run starts its own dev server and `warroom worker` processes (tests/workflow/chaos.py) under
-the shipped policy scaled 1/60: every incident is an unanswered SEV1 or SEV2, so pages,
+the shipped policy scaled 1/60 (`--pace`): every incident is an unanswered SEV1 or SEV2, so pages,
 escalations and reminders keep falling due during the whole run.
 """
 
@@ -41,16 +42,17 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=90.0, help="how long the faults go on")
     parser.add_argument("--settle", type=float, default=30.0, help="seconds after the last fault before counting")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pace", type=float, default=60.0, help="the policy's seconds per second of the run")
     args = parser.parse_args()
     calm = Plan(incidents=args.incidents, worker_kills=0, server_kill=False, outage=0, chaos_for=args.seconds,
-                settle=args.settle, seed=args.seed)
+                settle=args.settle, seed=args.seed, pace=args.pace)
     stormy = Plan(incidents=args.incidents, worker_kills=args.kills, server_kill=True, outage=args.outage,
-                  chaos_for=args.seconds, settle=args.settle, seed=args.seed)
+                  chaos_for=args.seconds, settle=args.settle, seed=args.seed, pace=args.pace)
     results = [("no faults", await run(calm)), (f"{args.kills} worker kills, 1 server kill, "
                                                 f"{args.outage:g}-s outage", await run(stormy))]
-    print(f"\n{args.incidents} incidents, {platform.python_implementation()} {platform.python_version()}, "
-          f"{platform.machine()}; lateness in seconds after the deadline; excess: after the later of the "
-          "deadline and the end of the outage that held it back\n")
+    print(f"\n{args.incidents} incidents at pace {args.pace:g}, {platform.python_implementation()} "
+          f"{platform.python_version()}, {platform.machine()}; lateness in seconds after the deadline; "
+          "excess: after the later of the deadline and the end of the outage that held it back\n")
     print("| run | expected | delivered | missed | duplicates | late p50 | late p99 | late max | excess p99 "
           "| excess max |")
     print("|---|---|---|---|---|---|---|---|---|---|")

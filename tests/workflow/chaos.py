@@ -55,6 +55,7 @@ class Plan:
     chaos_for: float = 45.0  # seconds over which incidents are declared and the kills fall
     settle: float = 15.0  # seconds after the last recovery for what fell due to go out
     dead_for: float = 1.0  # seconds a killed worker stays dead before its replacement starts
+    pace: float = 60.0  # the policy's seconds per second of the run: 60, a minute of it is a second
     seed: int = 1
 
 
@@ -192,7 +193,7 @@ async def _run(plan: Plan, cluster: Cluster) -> Outcome:
 
     await cluster.start_server()
     client = await connect(cluster.address)
-    harness = Harness(client=client, settings=cluster.settings(), policy=scaled())
+    harness = Harness(client=client, settings=cluster.settings(), policy=scaled(1 / plan.pace))
     cluster.start_worker()
     events = sorted(
         [(rng.uniform(3, plan.chaos_for), "kill worker") for _ in range(plan.worker_kills)]
